@@ -1,0 +1,1 @@
+//! The one integration-test binary (STYLE.md habit 9): each module covers one stage or feature.
