@@ -26,9 +26,135 @@ pub enum JsonFormat {
     Jsonl,
 }
 
+/// Output format of `query`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Output format of `show`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Export format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Atom 1.0 (RFC 4287).
+    Atom,
+    /// RSS 2.0.
+    Rss,
+    /// JSON Feed 1.1.
+    Json,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the daemon: poll every feed on its cron schedule until SIGTERM/SIGINT.
+    Run {
+        /// Config file [default: /etc/feedkeeper/feedkeeper.toml, else config/feedkeeper.toml].
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Poll every feed once, wait for all scraping, print one line per feed and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Poll the named feeds now.
+    Poll {
+        /// Config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Feed names (as in the config).
+        #[arg(required = true)]
+        feeds: Vec<String>,
+    },
+    /// List stored articles, newest first.
+    Query {
+        /// Config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Only articles seen in this feed.
+        #[arg(long)]
+        feed: Option<String>,
+        /// Only articles published since (RFC 3339, YYYY-MM-DD, or relative: 2h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only articles published until (same forms as --since).
+        #[arg(long)]
+        until: Option<String>,
+        /// Only articles containing every word (case and Arabic diacritics folded).
+        #[arg(long)]
+        search: Option<String>,
+        /// Only articles in this language (e.g. ar).
+        #[arg(long)]
+        lang: Option<String>,
+        /// At most N articles.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+        format: QueryFormat,
+    },
+    /// Show one article (and its revision history).
+    Show {
+        /// Config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Article id (as printed by query).
+        id: String,
+        /// List every revision.
+        #[arg(long)]
+        history: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Write one merged, deduplicated feed of stored articles, newest first.
+    Export {
+        /// Config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Feed format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Atom)]
+        format: ExportFormat,
+        /// Only articles seen in this feed.
+        #[arg(long)]
+        feed: Option<String>,
+        /// Only articles published since (RFC 3339 or relative: 2h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most N entries.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Validate the config and the store; exit 2 when the config is wrong.
+    Check {
+        /// Config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Manage and inspect feeds.
+    Feeds {
+        /// Config file.
+        #[arg(long, short, global = true)]
+        config: Option<PathBuf>,
+        /// What to do.
+        #[command(subcommand)]
+        action: FeedsAction,
+    },
     /// Parse feed files and print what the parse stage produced (debugging, corpus scoring).
     Parse {
         /// Feed files to parse.
@@ -58,6 +184,24 @@ pub enum Command {
     },
 }
 
+/// `feedkeeper feeds …` actions.
+#[derive(Debug, Subcommand)]
+pub enum FeedsAction {
+    /// List the configured feeds.
+    List,
+    /// Per-feed state: last poll, HTTP status, last error, failures, next poll.
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+}
+
+/// An error that maps to exit code 2 (usage or configuration).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
 /// Runs the CLI and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -75,7 +219,9 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("feedkeeper: {e:#}");
-            ExitCode::from(1)
+            let usage = e.downcast_ref::<UsageError>().is_some()
+                || e.downcast_ref::<crate::config::ConfigError>().is_some();
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
@@ -89,7 +235,335 @@ fn run(cli: Cli) -> Result<ExitCode> {
             manifest,
             format,
         } => cmd_extract(url, html, manifest, format),
+        Command::Run { config, once } => cmd_run(config.as_deref(), once),
+        Command::Poll { config, feeds } => cmd_poll(config.as_deref(), &feeds),
+        Command::Query {
+            config,
+            feed,
+            since,
+            until,
+            search,
+            lang,
+            limit,
+            format,
+        } => {
+            let now = chrono::Utc::now();
+            let filter = crate::query::Filter {
+                feed,
+                since: since
+                    .map(|s| crate::query::parse_time(&s, now))
+                    .transpose()
+                    .map_err(|m| UsageError(format!("--since: {m}")))?,
+                until: until
+                    .map(|s| crate::query::parse_time(&s, now))
+                    .transpose()
+                    .map_err(|m| UsageError(format!("--until: {m}")))?,
+                search,
+                lang,
+                limit: Some(limit),
+            };
+            cmd_query(config.as_deref(), &filter, format)
+        }
+        Command::Show {
+            config,
+            id,
+            history,
+            format,
+        } => cmd_show(config.as_deref(), &id, history, format),
+        Command::Export {
+            config,
+            format,
+            feed,
+            since,
+            limit,
+            output,
+        } => {
+            let now = chrono::Utc::now();
+            let filter = crate::query::Filter {
+                feed,
+                since: since
+                    .map(|s| crate::query::parse_time(&s, now))
+                    .transpose()
+                    .map_err(|m| UsageError(format!("--since: {m}")))?,
+                limit: Some(limit),
+                ..Default::default()
+            };
+            cmd_export(config.as_deref(), &filter, format, output.as_deref())
+        }
+        Command::Check { config } => cmd_check(config.as_deref()),
+        Command::Feeds { config, action } => cmd_feeds(config.as_deref(), action),
     }
+}
+
+fn load_config(path: Option<&std::path::Path>) -> Result<crate::config::Config> {
+    let path = crate::config::locate(path);
+    Ok(crate::config::Config::load(&path)?)
+}
+
+fn open_store(cfg: &crate::config::Config) -> Result<crate::store::Store> {
+    if let Some(parent) = cfg
+        .store_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
+    }
+    Ok(crate::store::Store::open(&cfg.store_path)?)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")
+}
+
+fn cmd_run(config: Option<&std::path::Path>, once: bool) -> Result<ExitCode> {
+    crate::telemetry::init(if once { "warn" } else { "info" });
+    let cfg = std::sync::Arc::new(load_config(config)?);
+    let store = open_store(&cfg)?;
+    let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
+    let rt = runtime()?;
+    if once {
+        let reports = rt.block_on(crate::pipeline::poll_all(&ctx, &cfg.feeds));
+        print_reports(&reports)?;
+        ctx.store.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    rt.block_on(crate::daemon::run(ctx, crate::daemon::shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_reports(reports: &[crate::pipeline::PollReport]) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for r in reports {
+        writeln!(out, "{r}")?;
+    }
+    Ok(())
+}
+
+fn cmd_poll(config: Option<&std::path::Path>, names: &[String]) -> Result<ExitCode> {
+    crate::telemetry::init("warn");
+    let cfg = std::sync::Arc::new(load_config(config)?);
+    let mut feeds = Vec::new();
+    for n in names {
+        let f = cfg.feed(n).ok_or_else(|| {
+            let known: Vec<&str> = cfg.feeds.iter().map(|f| f.name.as_str()).collect();
+            UsageError(format!(
+                "poll: no feed named {n:?} in the config (known: {})",
+                known.join(", ")
+            ))
+        })?;
+        feeds.push(f.clone());
+    }
+    let store = open_store(&cfg)?;
+    let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
+    let reports = runtime()?.block_on(crate::pipeline::poll_all(&ctx, &feeds));
+    print_reports(&reports)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_query(
+    config: Option<&std::path::Path>,
+    filter: &crate::query::Filter,
+    format: QueryFormat,
+) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    let store = open_store(&cfg)?;
+    let articles = crate::query::run(&store, filter)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        QueryFormat::Table => write!(out, "{}", crate::query::table(&articles))?,
+        QueryFormat::Json => {
+            let v: Vec<_> = articles
+                .iter()
+                .map(|a| crate::query::article_json(a, true))
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        QueryFormat::Jsonl => {
+            for a in &articles {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&crate::query::article_json(a, true))?
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rfc3339_or_dash(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    rfc3339(d).unwrap_or_else(|| "-".into())
+}
+
+fn cmd_show(
+    config: Option<&std::path::Path>,
+    id: &str,
+    history: bool,
+    format: ShowFormat,
+) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    let store = open_store(&cfg)?;
+    let Some(a) = crate::query::find(&store, id)? else {
+        anyhow::bail!("show: no article with id {id:?} (ids are printed by `feedkeeper query`)");
+    };
+    let revisions = if history {
+        store.revisions(&a.id)?
+    } else {
+        Vec::new()
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        ShowFormat::Json => {
+            let mut v = crate::query::article_json(&a, true);
+            if history {
+                v["history"] = serde_json::to_value(&revisions)?;
+            }
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        ShowFormat::Text => {
+            writeln!(out, "id:         {}", a.id)?;
+            writeln!(out, "title:      {}", a.title)?;
+            writeln!(out, "url:        {}", a.url)?;
+            writeln!(out, "feed:       {}", a.feed)?;
+            writeln!(out, "published:  {}", rfc3339_or_dash(a.published))?;
+            writeln!(out, "updated:    {}", rfc3339_or_dash(a.updated))?;
+            writeln!(out, "lang:       {}", a.lang.as_deref().unwrap_or("-"))?;
+            writeln!(out, "hash:       {}", a.content_hash)?;
+            writeln!(out, "revisions:  {}", a.revisions)?;
+            let reason = a
+                .extraction_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            writeln!(out, "extraction: {:?}{reason}", a.extraction)?;
+            writeln!(out, "seen in:")?;
+            for s in &a.seen_in {
+                writeln!(
+                    out,
+                    "  {}  {}  {}",
+                    s.feed,
+                    rfc3339_or_dash(Some(s.seen_at)),
+                    s.url
+                )?;
+            }
+            if history {
+                writeln!(out, "history:")?;
+                for r in &revisions {
+                    let changed = if r.changed.is_empty() {
+                        "first version".to_string()
+                    } else {
+                        r.changed.join(", ")
+                    };
+                    let short = &r.content_hash[..12.min(r.content_hash.len())];
+                    writeln!(
+                        out,
+                        "  rev {}  {}  {short}  [{changed}]  {}",
+                        r.number,
+                        rfc3339_or_dash(Some(r.seen_at)),
+                        r.title
+                    )?;
+                }
+            }
+            writeln!(out)?;
+            writeln!(out, "{}", a.text)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_export(
+    config: Option<&std::path::Path>,
+    filter: &crate::query::Filter,
+    format: ExportFormat,
+    output: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    let store = open_store(&cfg)?;
+    let articles = crate::query::run(&store, filter)?;
+    let fmt = match format {
+        ExportFormat::Atom => crate::export::Format::Atom,
+        ExportFormat::Rss => crate::export::Format::Rss,
+        ExportFormat::Json => crate::export::Format::Json,
+    };
+    let bytes = crate::export::render(fmt, &crate::export::FeedMeta::default(), &articles);
+    match output {
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("write {}", path.display()))?
+        }
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_check(config: Option<&std::path::Path>) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    println!(
+        "config: ok ({} feeds, {} site rules)",
+        cfg.feeds.len(),
+        cfg.sites.len()
+    );
+    let store = open_store(&cfg)?;
+    println!(
+        "store: ok ({} articles at {})",
+        store.article_count(),
+        cfg.store_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_feeds(config: Option<&std::path::Path>, action: FeedsAction) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    match action {
+        FeedsAction::List => {
+            for f in &cfg.feeds {
+                println!(
+                    "{:<20} {:<14} scrape={:<5} {}",
+                    f.name, f.schedule.expr, f.scrape, f.url
+                );
+            }
+        }
+        FeedsAction::Status { format } => {
+            let store = open_store(&cfg)?;
+            let now = chrono::Utc::now();
+            let mut rows = Vec::new();
+            for f in &cfg.feeds {
+                let st = store.feed_state(&f.name)?.unwrap_or_default();
+                let next = crate::schedule::next_due(f, st.last_poll, now);
+                rows.push(serde_json::json!({
+                    "feed": f.name, "url": f.url.as_str(),
+                    "last_poll": rfc3339(st.last_poll), "last_status": st.last_status, "last_error": st.last_error,
+                    "consecutive_failures": st.consecutive_failures, "next_poll": rfc3339(Some(next)), "next_poll_reason": "schedule",
+                    "etag": st.etag.is_some(), "last_modified": st.last_modified.is_some(),
+                    "polls": st.polls, "not_modified": st.not_modified, "bytes": st.bytes, "last_elapsed_ms": st.last_elapsed_ms,
+                }));
+            }
+            match format {
+                ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+                ShowFormat::Text => {
+                    for r in rows {
+                        println!(
+                            "{:<20} status={:<4} failures={:<3} next={} {}",
+                            r["feed"].as_str().unwrap_or(""),
+                            r["last_status"]
+                                .as_u64()
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            r["consecutive_failures"],
+                            r["next_poll"].as_str().unwrap_or("-"),
+                            r["last_error"].as_str().unwrap_or("")
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One line of `feedkeeper parse` output.

@@ -30,6 +30,16 @@
 
 pub mod charset;
 pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod dedup;
+pub mod export;
 pub mod extract;
+pub mod fetch;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
+pub mod query;
+pub mod schedule;
+pub mod store;
+pub mod telemetry;

@@ -5,6 +5,8 @@
 //! and `article:*` meta, `<html lang dir>`), apply a matching [`SiteRule`], else score candidate
 //! blocks readability-style, then build text and HTML and sanitise the HTML last (ammonia).
 
+pub mod fragment;
+
 use crate::model::SiteRule;
 use chrono::{DateTime, Utc};
 use scraper::{ElementRef, Html, Node, Selector};

@@ -1,0 +1,543 @@
+//! Configuration: TOML → raw serde types → validated [`Config`].
+//!
+//! Two stages as in ripgrep: the raw types mirror the file (every key optional where a default
+//! exists), [`Config::from_toml`] validates them and turns strings into typed values (URLs,
+//! durations, cron schedules). Errors name the key path and the fix, e.g.
+//! `config: feed[2].schedule: expected 5 or 6 cron fields, got 4 (e.g. "*/15 * * * *")`.
+//! Defaults are declared once, in [`defaults`].
+
+use crate::model::SiteRule;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+use url::Url;
+
+/// Default values, declared once; the parser, `--help` and the example config use them.
+pub mod defaults {
+    /// Default config file location.
+    pub const CONFIG_PATH: &str = "/etc/feedkeeper/feedkeeper.toml";
+    /// Fallback config path, relative to the working directory.
+    pub const LOCAL_CONFIG_PATH: &str = "config/feedkeeper.toml";
+    /// Default store directory (relative to the working directory).
+    pub const STORE_PATH: &str = "data";
+    /// Default poll schedule (cron, every 15 minutes).
+    pub const SCHEDULE: &str = "*/15 * * * *";
+    /// Connect timeout, seconds.
+    pub const CONNECT_TIMEOUT_SECS: u64 = 10;
+    /// Whole-response timeout, seconds.
+    pub const TIMEOUT_SECS: u64 = 30;
+    /// Largest decompressed feed body, bytes (16 MiB).
+    pub const MAX_FEED_BYTES: u64 = 16 * 1024 * 1024;
+    /// Largest decompressed page body, bytes (8 MiB).
+    pub const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+    /// Concurrent requests overall.
+    pub const CONCURRENCY: usize = 16;
+    /// Concurrent requests per host.
+    pub const PER_HOST_CONCURRENCY: usize = 2;
+    /// Minimum gap between two requests to one host, milliseconds.
+    pub const PER_HOST_GAP_MS: u64 = 1000;
+    /// Bodies shorter than this many words are deduplicated by identity only, never by hash.
+    pub const MIN_HASH_WORDS: usize = 40;
+    /// Maximum redirects followed.
+    pub const MAX_REDIRECTS: usize = 10;
+    /// Grace period for in-flight work at shutdown, seconds.
+    pub const SHUTDOWN_GRACE_SECS: u64 = 30;
+}
+
+/// A configuration error: the key path and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config: cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown/mistyped keys.
+    #[error("config: {path}: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// The TOML parser's message (it names line and column).
+        message: String,
+    },
+    /// A key has an invalid value.
+    #[error("config: {key}: {message}")]
+    Invalid {
+        /// Key path, e.g. `feed[2].schedule`.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------- raw (file) types
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    dedup: RawDedup,
+    #[serde(default)]
+    daemon: RawDaemon,
+    #[serde(default)]
+    feed: Vec<RawFeed>,
+    #[serde(default)]
+    site: Vec<SiteRule>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    allow_private_networks: Option<bool>,
+    user_agent: Option<String>,
+    connect_timeout: Option<String>,
+    timeout: Option<String>,
+    max_feed_bytes: Option<u64>,
+    max_page_bytes: Option<u64>,
+    concurrency: Option<usize>,
+    per_host_concurrency: Option<usize>,
+    per_host_gap: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDedup {
+    min_hash_words: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    shutdown_grace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Option<String>,
+    url: Option<String>,
+    schedule: Option<String>,
+    scrape: Option<bool>,
+    timezone: Option<String>,
+    encoding: Option<String>,
+    allow_private_networks: Option<bool>,
+    language: Option<String>,
+}
+
+// ---------------------------------------------------------------- validated types
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the sled store lives.
+    pub store_path: PathBuf,
+    /// HTTP settings.
+    pub fetch: FetchConfig,
+    /// Deduplication settings.
+    pub dedup: DedupConfig,
+    /// Daemon settings.
+    pub daemon: DaemonConfig,
+    /// The feeds, in file order; names are unique.
+    pub feeds: Vec<FeedConfig>,
+    /// Per-site extraction rules (`[[site]]`), applied before the heuristics.
+    pub sites: Vec<SiteRule>,
+}
+
+/// `[fetch]`: HTTP client settings.
+#[derive(Clone, Debug)]
+pub struct FetchConfig {
+    /// Let the scraper reach loopback/private/link-local addresses (default false).
+    pub allow_private_networks: bool,
+    /// `User-Agent` header (default `feedkeeper/<version> (+<repository>)`).
+    pub user_agent: String,
+    /// TCP+TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-response timeout.
+    pub timeout: Duration,
+    /// Largest decompressed feed body, bytes.
+    pub max_feed_bytes: u64,
+    /// Largest decompressed page body, bytes.
+    pub max_page_bytes: u64,
+    /// Concurrent requests overall.
+    pub concurrency: usize,
+    /// Concurrent requests per host.
+    pub per_host_concurrency: usize,
+    /// Minimum gap between two requests to one host.
+    pub per_host_gap: Duration,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            allow_private_networks: false,
+            user_agent: default_user_agent(),
+            connect_timeout: Duration::from_secs(defaults::CONNECT_TIMEOUT_SECS),
+            timeout: Duration::from_secs(defaults::TIMEOUT_SECS),
+            max_feed_bytes: defaults::MAX_FEED_BYTES,
+            max_page_bytes: defaults::MAX_PAGE_BYTES,
+            concurrency: defaults::CONCURRENCY,
+            per_host_concurrency: defaults::PER_HOST_CONCURRENCY,
+            per_host_gap: Duration::from_millis(defaults::PER_HOST_GAP_MS),
+        }
+    }
+}
+
+/// The honest User-Agent: `feedkeeper/<version> (+<repository URL>)`.
+pub fn default_user_agent() -> String {
+    format!(
+        "feedkeeper/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_REPOSITORY")
+    )
+}
+
+/// `[dedup]`: deduplication settings.
+#[derive(Clone, Debug)]
+pub struct DedupConfig {
+    /// Bodies with fewer words are deduplicated by identity only, never by content hash.
+    pub min_hash_words: usize,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            min_hash_words: defaults::MIN_HASH_WORDS,
+        }
+    }
+}
+
+/// `[daemon]`: daemon settings.
+#[derive(Clone, Debug)]
+pub struct DaemonConfig {
+    /// How long in-flight work may take to finish after SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            shutdown_grace: Duration::from_secs(defaults::SHUTDOWN_GRACE_SECS),
+        }
+    }
+}
+
+/// One `[[feed]]`.
+#[derive(Clone, Debug)]
+pub struct FeedConfig {
+    /// Unique name, used on the command line.
+    pub name: String,
+    /// Feed URL (trusted: the private-network guard applies to article links, not to it).
+    pub url: Url,
+    /// Poll schedule (cron).
+    pub schedule: Schedule,
+    /// Follow each item to its page and extract the article (default true).
+    pub scrape: bool,
+    /// Zone for dates without an offset, and for the cron schedule (default UTC).
+    pub timezone: chrono_tz::Tz,
+    /// Encoding override that beats every charset signal (e.g. `windows-1256`).
+    pub encoding: Option<String>,
+    /// Per-feed override of `[fetch] allow_private_networks`.
+    pub allow_private_networks: bool,
+    /// Language to assume when neither page nor feed states one.
+    pub language: Option<String>,
+}
+
+/// A parsed cron schedule and its source text.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    /// The expression as written (5 or 6 fields).
+    pub expr: String,
+    /// The parsed schedule (seconds field added for 5-field expressions).
+    pub cron: cron::Schedule,
+}
+
+impl Schedule {
+    /// Parses a 5-field (`min hour dom mon dow`) or 6-field (with seconds first) cron expression.
+    ///
+    /// # Errors
+    /// A message saying what is wrong, with an example.
+    pub fn parse(expr: &str) -> Result<Schedule, String> {
+        let fields = expr.split_whitespace().count();
+        let full = match fields {
+            5 => format!("0 {expr}"),
+            6 => expr.to_string(),
+            n => {
+                return Err(format!(
+                    "expected 5 or 6 cron fields, got {n} (e.g. \"*/15 * * * *\")"
+                ));
+            }
+        };
+        let cron = cron::Schedule::from_str(&full).map_err(|e| {
+            format!("invalid cron expression {expr:?}: {e} (e.g. \"*/15 * * * *\")")
+        })?;
+        Ok(Schedule {
+            expr: expr.to_string(),
+            cron,
+        })
+    }
+}
+
+fn parse_duration(key: &str, s: &str) -> Result<Duration, ConfigError> {
+    crate::config::parse_duration_str(s).ok_or_else(|| {
+        invalid(key, format!("invalid duration {s:?}: use a number and a unit, e.g. \"500ms\", \"30s\", \"5m\", \"2h\", \"7d\""))
+    })
+}
+
+/// Parses `500ms`, `30s`, `5m`, `2h`, `7d` (or a bare number of seconds).
+pub fn parse_duration_str(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        "w" => n * 7.0 * 86400.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file or the key.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Validates a config given as TOML text; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the key and the fix.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: origin.to_string(),
+            message: e.to_string().trim().to_string(),
+        })?;
+        let mut fetch = FetchConfig::default();
+        let f = raw.fetch;
+        fetch.allow_private_networks = f.allow_private_networks.unwrap_or(false);
+        if let Some(ua) = f.user_agent {
+            fetch.user_agent = ua;
+        }
+        if let Some(s) = f.connect_timeout {
+            fetch.connect_timeout = parse_duration("fetch.connect_timeout", &s)?;
+        }
+        if let Some(s) = f.timeout {
+            fetch.timeout = parse_duration("fetch.timeout", &s)?;
+        }
+        if let Some(s) = f.per_host_gap {
+            fetch.per_host_gap = parse_duration("fetch.per_host_gap", &s)?;
+        }
+        fetch.max_feed_bytes = f.max_feed_bytes.unwrap_or(fetch.max_feed_bytes);
+        fetch.max_page_bytes = f.max_page_bytes.unwrap_or(fetch.max_page_bytes);
+        fetch.concurrency = f.concurrency.unwrap_or(fetch.concurrency);
+        fetch.per_host_concurrency = f.per_host_concurrency.unwrap_or(fetch.per_host_concurrency);
+        if fetch.concurrency == 0 {
+            return Err(invalid("fetch.concurrency", "must be at least 1"));
+        }
+        if fetch.per_host_concurrency == 0 {
+            return Err(invalid("fetch.per_host_concurrency", "must be at least 1"));
+        }
+        let mut daemon = DaemonConfig::default();
+        if let Some(s) = raw.daemon.shutdown_grace {
+            daemon.shutdown_grace = parse_duration("daemon.shutdown_grace", &s)?;
+        }
+        let dedup = DedupConfig {
+            min_hash_words: raw.dedup.min_hash_words.unwrap_or(defaults::MIN_HASH_WORDS),
+        };
+        let mut names = HashSet::new();
+        let mut feeds = Vec::with_capacity(raw.feed.len());
+        for (i, rf) in raw.feed.into_iter().enumerate() {
+            let key = |k: &str| format!("feed[{i}].{k}");
+            let name = rf
+                .name
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    invalid(
+                        key("name"),
+                        "missing: every [[feed]] needs a unique name, e.g. name = \"aa-ar\"",
+                    )
+                })?;
+            if !names.insert(name.clone()) {
+                return Err(invalid(
+                    key("name"),
+                    format!("duplicate feed name {name:?}: names must be unique"),
+                ));
+            }
+            let url_s = rf.url.ok_or_else(|| {
+                invalid(
+                    key("url"),
+                    format!("missing for feed {name:?}: give the feed's http(s) URL"),
+                )
+            })?;
+            let url = Url::parse(url_s.trim())
+                .map_err(|e| invalid(key("url"), format!("invalid URL {url_s:?}: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(invalid(
+                    key("url"),
+                    format!("unsupported scheme {:?}: use http or https", url.scheme()),
+                ));
+            }
+            let schedule = Schedule::parse(rf.schedule.as_deref().unwrap_or(defaults::SCHEDULE))
+                .map_err(|m| invalid(key("schedule"), m))?;
+            let timezone = match rf.timezone {
+                None => chrono_tz::UTC,
+                Some(tz) => tz.parse::<chrono_tz::Tz>().map_err(|_| invalid(key("timezone"), format!("unknown time zone {tz:?}: use an IANA name such as \"Asia/Amman\" or \"UTC\"")))?,
+            };
+            if let Some(enc) = &rf.encoding {
+                if crate::charset::encoding_for_label(enc).is_none() {
+                    return Err(invalid(
+                        key("encoding"),
+                        format!(
+                            "unknown encoding {enc:?}: use a WHATWG label such as \"windows-1256\""
+                        ),
+                    ));
+                }
+            }
+            feeds.push(FeedConfig {
+                name,
+                url,
+                schedule,
+                scrape: rf.scrape.unwrap_or(true),
+                timezone,
+                encoding: rf.encoding,
+                allow_private_networks: rf
+                    .allow_private_networks
+                    .unwrap_or(fetch.allow_private_networks),
+                language: rf.language,
+            });
+        }
+        for (i, site) in raw.site.iter().enumerate() {
+            if site.host.trim().is_empty() {
+                return Err(invalid(
+                    format!("site[{i}].host"),
+                    "missing: e.g. host = \"aa.com.tr\"",
+                ));
+            }
+            for (k, s) in [
+                ("body", &site.body),
+                ("title", &site.title),
+                ("published", &site.published),
+            ] {
+                if let Some(s) = s {
+                    scraper::Selector::parse(s).map_err(|e| {
+                        invalid(
+                            format!("site[{i}].{k}"),
+                            format!("invalid CSS selector {s:?}: {e}"),
+                        )
+                    })?;
+                }
+            }
+            for s in &site.strip {
+                scraper::Selector::parse(s).map_err(|e| {
+                    invalid(
+                        format!("site[{i}].strip"),
+                        format!("invalid CSS selector {s:?}: {e}"),
+                    )
+                })?;
+            }
+        }
+        Ok(Config {
+            store_path: raw
+                .store
+                .path
+                .unwrap_or_else(|| PathBuf::from(defaults::STORE_PATH)),
+            fetch,
+            dedup,
+            daemon,
+            feeds,
+            sites: raw.site,
+        })
+    }
+
+    /// Looks a feed up by name.
+    pub fn feed(&self, name: &str) -> Option<&FeedConfig> {
+        self.feeds.iter().find(|f| f.name == name)
+    }
+}
+
+/// Finds the config file: an explicit path, else [`defaults::CONFIG_PATH`], else
+/// [`defaults::LOCAL_CONFIG_PATH`] in the working directory.
+pub fn locate(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    let system = PathBuf::from(defaults::CONFIG_PATH);
+    if system.exists() {
+        system
+    } else {
+        PathBuf::from(defaults::LOCAL_CONFIG_PATH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_feed_gets_defaults() {
+        let c = Config::from_toml(
+            "[[feed]]\nname = \"a\"\nurl = \"https://example.org/rss\"\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(c.feeds[0].schedule.expr, "*/15 * * * *");
+        assert!(c.feeds[0].scrape);
+        assert_eq!(c.store_path, PathBuf::from("data"));
+        assert!(!c.fetch.allow_private_networks);
+    }
+
+    #[test]
+    fn bad_schedule_names_key() {
+        let e = Config::from_toml("[[feed]]\nname = \"a\"\nurl = \"https://x/\"\n[[feed]]\nname = \"b\"\nurl = \"https://y/\"\nschedule = \"* * * *\"\n", "t").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config: feed[1].schedule: expected 5 or 6 cron fields, got 4 (e.g. \"*/15 * * * *\")"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration_str("500ms"),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(parse_duration_str("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_duration_str("x"), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! The `dedup` stage: text normalisation, content hash, canonical URLs and identity keys.
+//! Pure functions, no I/O (DESIGN.md "Identity, dedup and revisions").
+
+use unicode_normalization::UnicodeNormalization;
+use url::Url;
+
+/// Query parameters that only track the click, never select the resource. Data, not code:
+/// exact names, and prefixes ending in `_` or `*`.
+pub const TRACKING_PARAMS: &[&str] = &[
+    "utm_*",
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "ocid",
+    "yclid",
+    "igshid",
+    "_ga",
+    "_gl",
+    "ref_src",
+    "ref_url",
+    "cmpid",
+    "ncid",
+    "sr_share",
+    "s_cid",
+    "wt.mc_id",
+    "traffic_source",
+    "rss",
+    "at_medium",
+    "at_campaign",
+    "at_custom*",
+    "xtor",
+    "spm",
+    "__twitter_impression",
+    "fb_action_ids",
+    "fb_action_types",
+    "fb_source",
+    "hsctrk",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "rb_clickid",
+    "ito",
+    "cid_source",
+];
+
+fn is_tracking(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    TRACKING_PARAMS.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => n.starts_with(prefix),
+        None => n == *p,
+    })
+}
+
+/// Normalises a URL for identity: scheme and host lower-cased (the `url` crate does that and
+/// drops default ports), fragment removed, tracking parameters removed, empty query dropped.
+/// Returns the input unchanged (trimmed) when it is not an absolute URL.
+pub fn canonical_url(raw: &str) -> String {
+    let raw = raw.trim();
+    let Ok(mut url) = Url::parse(raw) else {
+        return raw.to_string();
+    };
+    url.set_fragment(None);
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !is_tracking(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    url.to_string()
+}
+
+/// True for characters dropped by normalisation: zero-width and bidi controls, Arabic
+/// tashkeel (U+064B–U+065F, U+0670, Quranic marks U+06D6–U+06ED) and tatweel (U+0640).
+fn is_ignorable(c: char) -> bool {
+    matches!(c as u32,
+        0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF | 0x00AD | 0x061C
+        | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0640)
+}
+
+/// Normalises body text for hashing: Unicode NFKC, case folded (lower-case), zero-width and
+/// bidi controls removed, Arabic tashkeel and tatweel removed, whitespace collapsed to single
+/// spaces and trimmed.
+pub fn normalize_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text
+        .nfkc()
+        .filter(|c| !is_ignorable(*c))
+        .flat_map(char::to_lowercase)
+    {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Hex BLAKE3 of [`normalize_text`] of `text` (64 lower-case hex characters).
+pub fn content_hash(text: &str) -> String {
+    blake3::hash(normalize_text(text).as_bytes())
+        .to_hex()
+        .to_string()
+}
+
+/// Number of whitespace-separated words in `text`.
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// Whether a guid can serve as identity: not empty, not repeated by a different item of the
+/// same document (`repeated`), and not an obviously non-unique value (a bare site root).
+pub fn guid_trustworthy(guid: &str, repeated: bool) -> bool {
+    let g = guid.trim();
+    if g.is_empty() || repeated {
+        return false;
+    }
+    if let Ok(u) = Url::parse(g) {
+        // A guid equal to a site's home page is shared by every item of some feeds.
+        if u.path() == "/" && u.query().is_none() {
+            return false;
+        }
+    }
+    true
+}
+
+/// An entry's identity key, in the order of DESIGN.md: a trusted guid (scoped by feed), else
+/// the canonical link, else a hash of title + published date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentityKey {
+    /// `guid:<feed>:<guid>`.
+    Guid(String),
+    /// `url:<canonical url>`.
+    Url(String),
+    /// `th:<hex>` of title + published.
+    TitleDate(String),
+}
+
+impl IdentityKey {
+    /// The key as stored.
+    pub fn as_string(&self) -> String {
+        match self {
+            IdentityKey::Guid(g) => format!("guid:{g}"),
+            IdentityKey::Url(u) => format!("url:{u}"),
+            IdentityKey::TitleDate(h) => format!("th:{h}"),
+        }
+    }
+}
+
+/// Builds the identity key of an entry of feed `feed`.
+pub fn identity_key(
+    feed: &str,
+    guid: Option<&str>,
+    canonical_link: Option<&str>,
+    title: &str,
+    published: Option<&str>,
+) -> IdentityKey {
+    if let Some(g) = guid {
+        return IdentityKey::Guid(format!("{feed}:{}", g.trim()));
+    }
+    if let Some(u) = canonical_link {
+        return IdentityKey::Url(u.to_string());
+    }
+    let h = blake3::hash(
+        format!("{}\u{1f}{}", normalize_text(title), published.unwrap_or("")).as_bytes(),
+    );
+    IdentityKey::TitleDate(h.to_hex()[..32].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_removed() {
+        assert_eq!(
+            canonical_url(
+                "HTTPS://News.Example.com:443/ar/2024/06/x?utm_source=rss&id=5&fbclid=1#top"
+            ),
+            "https://news.example.com/ar/2024/06/x?id=5"
+        );
+        assert_eq!(
+            canonical_url("https://a.example/p?utm_medium=x"),
+            "https://a.example/p"
+        );
+    }
+
+    #[test]
+    fn tashkeel_and_spacing_do_not_change_hash() {
+        assert_eq!(
+            content_hash("مُحَمَّد  ذهب\n\nإلى المدرسة"),
+            content_hash("محمد ذهب إلى المدرسـة")
+        );
+        assert_ne!(content_hash("a b"), content_hash("a c"));
+    }
+
+    #[test]
+    fn normalize_folds_case_and_controls() {
+        assert_eq!(
+            normalize_text("\u{200f}Hello\u{200b}  WORLD "),
+            "hello world"
+        );
+    }
+}

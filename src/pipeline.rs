@@ -1,0 +1,854 @@
+//! The `pipeline`: one poll of one feed through every stage — fetch → parse → scrape →
+//! extract → identify + dedup → store — returning a [`PollReport`]. A feed's failure is
+//! recorded on its [`FeedState`] and in the report, never raised past it.
+//!
+//! Rules (DESIGN.md "Identity, dedup and revisions"):
+//! - each feed item maps to an article through a *route* (feed + item key); the item key is
+//!   the trusted guid, else the canonical link, else a hash of title + date;
+//! - a new item whose canonical URL (item link, or the page's `rel=canonical` once scraped) or
+//!   content hash is already stored is a *duplicate*: it adds a `seen_in` entry, not an article;
+//! - an item on the article's own route whose page changed (re-checked with conditional GET
+//!   when the feed changed) gets a new revision when the content hash, title or dates differ;
+//!   duplicate routes never add revisions.
+
+use crate::config::{Config, FeedConfig};
+use crate::dedup;
+use crate::extract::{self, Extracted};
+use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, Kind};
+use crate::model::{Article, ArticleId, ExtractionStatus, FeedState, Revision, SeenIn, SiteRule};
+use crate::parse::{self, ParsedEntry, ParsedFeed};
+use crate::store::{ArticleWrite, Route, Store, StoreError};
+use crate::telemetry::fields;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use url::Url;
+
+/// Everything a poll needs; cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The store.
+    pub store: Store,
+    /// The shared HTTP client.
+    pub fetcher: Fetcher,
+    /// Site rules: config `[[site]]` first, then built-in ones.
+    pub rules: Arc<Vec<SiteRule>>,
+    /// Serialises identify+store across concurrent feed polls, so one story arriving through
+    /// two feeds at once is stored once.
+    pub ingest: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Context {
+    /// Builds a context: the HTTP client from `[fetch]` and the site rules.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built.
+    #[allow(clippy::result_large_err)]
+    pub fn new(config: Arc<Config>, store: Store) -> Result<Context, FetchError> {
+        let fetcher = Fetcher::new(&config.fetch)?;
+        let rules = Arc::new(config.sites.clone());
+        Ok(Context {
+            config,
+            store,
+            fetcher,
+            rules,
+            ingest: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+}
+
+/// How a poll ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PollStatus {
+    /// The feed was fetched and processed.
+    Ok,
+    /// The server answered 304 Not Modified.
+    NotModified,
+    /// The poll failed; the reason names the URL and cause.
+    Failed(String),
+}
+
+/// What one poll of one feed did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollReport {
+    /// Feed name.
+    pub feed: String,
+    /// Outcome.
+    pub status: PollStatus,
+    /// HTTP status of the feed response, if one arrived.
+    pub http_status: Option<u16>,
+    /// New articles stored.
+    pub new: usize,
+    /// Known articles that got a new revision.
+    pub updated: usize,
+    /// Items that were copies of stored articles (added to `seen_in`).
+    pub duplicate: usize,
+    /// Items already known and unchanged.
+    pub unchanged: usize,
+    /// Items whose page could not be scraped (stored from the feed's content).
+    pub scrape_failed: usize,
+    /// Wall time of the poll, milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl fmt::Display for PollReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.status {
+            PollStatus::Failed(reason) => write!(f, "{}: failed: {reason}", self.feed),
+            PollStatus::NotModified => write!(
+                f,
+                "{}: not modified (304), 0 new, 0 updated, 0 duplicate, 0 unchanged",
+                self.feed
+            ),
+            PollStatus::Ok => {
+                write!(
+                    f,
+                    "{}: {} new, {} updated, {} duplicate, {} unchanged",
+                    self.feed, self.new, self.updated, self.duplicate, self.unchanged
+                )?;
+                if self.scrape_failed > 0 {
+                    write!(
+                        f,
+                        " ({} pages not scraped, feed content kept)",
+                        self.scrape_failed
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Orders the store step of concurrent polls: feed `i` of a batch stores its items only after
+/// feeds `0..i` finished, so when one story arrives through several feeds in one `run --once`,
+/// the feed listed first in the config is its origin, whatever the network timing.
+#[derive(Default)]
+pub struct Sequencer {
+    state: std::sync::Mutex<(usize, std::collections::BTreeSet<usize>)>,
+    notify: tokio::sync::Notify,
+}
+
+impl Sequencer {
+    async fn wait_turn(&self, i: usize) {
+        loop {
+            let notified = self.notify.notified();
+            if self.state.lock().map(|s| s.0 >= i).unwrap_or(true) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn finish(&self, i: usize) {
+        if let Ok(mut guard) = self.state.lock() {
+            let (next, finished) = &mut *guard;
+            finished.insert(i);
+            while finished.remove(next) {
+                *next += 1;
+            }
+        }
+        self.notify.notify_waiters();
+    }
+}
+
+/// A feed's place in a [`Sequencer`]; marks the feed finished when dropped, on every path.
+pub struct Turn {
+    seq: Arc<Sequencer>,
+    index: usize,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.seq.finish(self.index);
+    }
+}
+
+/// Polls one feed now and records the result on its state. Never returns an error: failures
+/// are in the report and on the feed's state.
+pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> PollReport {
+    poll_feed_in_turn(ctx, feed, None).await
+}
+
+/// [`poll_feed`], storing only when `turn` comes (see [`Sequencer`]).
+pub async fn poll_feed_in_turn(ctx: &Context, feed: &FeedConfig, turn: Option<Turn>) -> PollReport {
+    let start = std::time::Instant::now();
+    let now = Utc::now();
+    let mut report = PollReport {
+        feed: feed.name.clone(),
+        status: PollStatus::Ok,
+        http_status: None,
+        new: 0,
+        updated: 0,
+        duplicate: 0,
+        unchanged: 0,
+        scrape_failed: 0,
+        elapsed_ms: 0,
+    };
+    let mut state = match ctx.store.feed_state(&feed.name) {
+        Ok(Some(s)) => s,
+        Ok(None) => FeedState {
+            name: feed.name.clone(),
+            url: feed.url.to_string(),
+            ..FeedState::default()
+        },
+        Err(e) => {
+            report.status = PollStatus::Failed(format!("store: {e}"));
+            return report;
+        }
+    };
+    if state.url != feed.url.as_str() {
+        // The configured URL changed: the old validators belong to another document.
+        state.url = feed.url.to_string();
+        state.etag = None;
+        state.last_modified = None;
+    }
+    let result = poll_inner(ctx, feed, &mut state, &mut report, now, turn.as_ref()).await;
+    drop(turn);
+    report.elapsed_ms = start.elapsed().as_millis() as u64;
+    state.last_poll = Some(now);
+    state.polls += 1;
+    match result {
+        Ok(()) => {
+            state.consecutive_failures = 0;
+            state.last_error = None;
+            tracing::info!(
+                { fields::FEED } = %feed.name, { fields::URL } = %feed.url, { fields::STATUS } = report.http_status.unwrap_or(0),
+                { fields::ELAPSED_MS } = report.elapsed_ms, new = report.new, updated = report.updated,
+                duplicate = report.duplicate, unchanged = report.unchanged, "feed polled"
+            );
+        }
+        Err(reason) => {
+            state.consecutive_failures += 1;
+            state.last_error = Some(reason.clone());
+            tracing::warn!(
+                { fields::FEED } = %feed.name, { fields::URL } = %feed.url, { fields::STATUS } = report.http_status.unwrap_or(0),
+                { fields::ELAPSED_MS } = report.elapsed_ms, error = %reason, "feed poll failed"
+            );
+            report.status = PollStatus::Failed(reason);
+        }
+    }
+    if let Err(e) = ctx
+        .store
+        .put_feed_state(&state)
+        .and_then(|_| ctx.store.flush())
+    {
+        report.status = PollStatus::Failed(format!("store: {e}"));
+    }
+    report
+}
+
+async fn poll_inner(
+    ctx: &Context,
+    feed: &FeedConfig,
+    state: &mut FeedState,
+    report: &mut PollReport,
+    now: DateTime<Utc>,
+    turn: Option<&Turn>,
+) -> Result<(), String> {
+    let req = FetchRequest {
+        url: feed.url.clone(),
+        kind: Kind::Feed,
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+        trusted: true,
+        allow_private: feed.allow_private_networks,
+    };
+    let outcome = match ctx.fetcher.fetch(&req).await {
+        Ok(o) => o,
+        Err(e) => {
+            if let FetchError::Status { status, .. } = &e {
+                report.http_status = Some(*status);
+                state.last_status = Some(*status);
+            }
+            return Err(format!("fetch {e}"));
+        }
+    };
+    report.http_status = Some(outcome.status);
+    state.last_status = Some(outcome.status);
+    state.last_elapsed_ms = Some(outcome.elapsed_ms);
+    state.bytes += outcome.body.len() as u64;
+    if outcome.not_modified() {
+        state.not_modified += 1;
+        report.status = PollStatus::NotModified;
+        return Ok(());
+    }
+    if state.etag.is_none() && state.last_modified.is_none() {
+        state.last_unconditional = Some(now);
+    }
+    let opts = parse::ParseOptions {
+        timezone: feed.timezone,
+        now,
+        encoding_override: feed.encoding.clone(),
+    };
+    let parsed = parse::parse_feed(
+        &outcome.body,
+        outcome.charset.as_deref(),
+        Some(&outcome.final_url),
+        &opts,
+    )
+    .map_err(|e| format!("parse {}: {e}", outcome.final_url))?;
+    // Validators are stored only once the body was read and parsed, so a broken response is
+    // fetched in full next time.
+    state.etag = outcome.etag.clone();
+    state.last_modified = outcome.last_modified.clone();
+    state.last_success = Some(now);
+    ingest(ctx, feed, &parsed, report, now, turn)
+        .await
+        .map_err(|e| format!("store: {e}"))
+}
+
+/// An entry with its derived identity.
+struct Item<'a> {
+    entry: &'a ParsedEntry,
+    /// Route key within the feed.
+    key: String,
+    guid: Option<String>,
+    link: Option<String>,
+    canonical: Option<String>,
+    fingerprint: String,
+}
+
+fn items<'a>(feed: &FeedConfig, parsed: &'a ParsedFeed) -> Vec<Item<'a>> {
+    let mut guid_count: HashMap<&str, usize> = HashMap::new();
+    for e in &parsed.entries {
+        if let Some(g) = e.id.as_deref() {
+            *guid_count.entry(g.trim()).or_default() += 1;
+        }
+    }
+    parsed
+        .entries
+        .iter()
+        .map(|e| {
+            let guid = e
+                .id
+                .as_deref()
+                .filter(|g| {
+                    dedup::guid_trustworthy(g, guid_count.get(g.trim()).copied().unwrap_or(0) > 1)
+                })
+                .map(|g| g.trim().to_string());
+            let link = e.link.clone();
+            let canonical = link.as_deref().map(dedup::canonical_url);
+            let published = e.published.map(|d| d.to_rfc3339());
+            let key = dedup::identity_key(
+                &feed.name,
+                guid.as_deref(),
+                canonical.as_deref(),
+                e.title.as_deref().unwrap_or(""),
+                published.as_deref(),
+            )
+            .as_string();
+            let fingerprint = blake3::hash(
+                format!(
+                    "{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}",
+                    e.title, e.link, e.published, e.updated, e.summary_html, e.content_html
+                )
+                .as_bytes(),
+            )
+            .to_hex()[..32]
+                .to_string();
+            Item {
+                entry: e,
+                key,
+                guid,
+                link,
+                canonical,
+                fingerprint,
+            }
+        })
+        .collect()
+}
+
+/// What the page gave, or why not.
+enum Page {
+    Extracted {
+        extracted: Box<Extracted>,
+        final_url: Url,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    NotModified,
+    Failed(String),
+    Skipped,
+}
+
+async fn fetch_page(ctx: &Context, feed: &FeedConfig, link: &str, route: Option<&Route>) -> Page {
+    let Ok(url) = Url::parse(link) else {
+        return Page::Failed(format!("invalid item link {link:?}"));
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Page::Failed(format!("{url}: not an http(s) link"));
+    }
+    let req = FetchRequest {
+        url,
+        kind: Kind::Page,
+        etag: route.and_then(|r| r.page_etag.clone()),
+        last_modified: route.and_then(|r| r.page_last_modified.clone()),
+        trusted: false,
+        allow_private: feed.allow_private_networks,
+    };
+    let outcome: FetchOutcome = match ctx.fetcher.fetch(&req).await {
+        Ok(o) => o,
+        Err(e) => return Page::Failed(format!("scrape {e}")),
+    };
+    if outcome.not_modified() {
+        return Page::NotModified;
+    }
+    let rules = Arc::clone(&ctx.rules);
+    let final_url = outcome.final_url.clone();
+    let charset = outcome.charset.clone();
+    let body = outcome.body;
+    let base = final_url.clone();
+    // Extraction is CPU work: keep it off the async workers.
+    let result = tokio::task::spawn_blocking(move || {
+        extract::extract(&body, charset.as_deref(), &base, &rules)
+    })
+    .await;
+    match result {
+        Ok(Ok(x)) => Page::Extracted {
+            extracted: Box::new(x),
+            final_url,
+            etag: outcome.etag,
+            last_modified: outcome.last_modified,
+        },
+        Ok(Err(e)) => Page::Failed(format!("extract {final_url}: {e}")),
+        Err(e) => Page::Failed(format!("extract {final_url}: extractor crashed: {e}")),
+    }
+}
+
+/// The article body chosen from the page and the feed's own content.
+struct Body {
+    title: String,
+    text: String,
+    html: String,
+    published: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
+    lang: Option<String>,
+    dir: Option<String>,
+    byline: Option<String>,
+    tags: Vec<String>,
+    page_canonical: Option<String>,
+    extraction: ExtractionStatus,
+    reason: Option<String>,
+}
+
+fn choose_body(feed: &FeedConfig, parsed: &ParsedFeed, item: &Item<'_>, page: &Page) -> Body {
+    let e = item.entry;
+    let feed_html = e
+        .content_html
+        .as_deref()
+        .or(e.summary_html.as_deref())
+        .unwrap_or("");
+    let feed_text = extract::fragment::fragment_text(feed_html);
+    let base = item
+        .link
+        .as_deref()
+        .and_then(|l| Url::parse(l).ok())
+        .or_else(|| Url::parse(feed.url.as_str()).ok());
+    let feed_html_clean = match &base {
+        Some(b) => extract::sanitize(feed_html, b),
+        None => String::new(),
+    };
+    let lang_fallback = e
+        .language
+        .clone()
+        .or_else(|| parsed.language.clone())
+        .or_else(|| feed.language.clone());
+    let mut body = Body {
+        title: e.title.clone().unwrap_or_default(),
+        text: feed_text.clone(),
+        html: feed_html_clean,
+        published: e.published,
+        updated: e.updated,
+        lang: lang_fallback.clone(),
+        dir: None,
+        byline: e.authors.first().cloned(),
+        tags: e.categories.clone(),
+        page_canonical: None,
+        extraction: ExtractionStatus::Fallback,
+        reason: None,
+    };
+    match page {
+        Page::Extracted {
+            extracted: x,
+            final_url,
+            ..
+        } => {
+            body.page_canonical = x
+                .canonical_url
+                .as_deref()
+                .and_then(|c| Url::parse(c).ok())
+                .filter(|u| u.path().len() > 1)
+                .map(|u| dedup::canonical_url(u.as_str()))
+                .or_else(|| Some(dedup::canonical_url(final_url.as_str())));
+            if body.title.trim().is_empty() {
+                body.title = x.title.clone().unwrap_or_default();
+            }
+            body.published = body.published.or(x.published);
+            body.updated = body.updated.or(x.updated);
+            body.lang = x.lang.clone().or(lang_fallback);
+            body.dir = x.dir.clone();
+            if body.byline.is_none() {
+                body.byline = x.byline.clone();
+            }
+            if body.tags.is_empty() || !x.tags.is_empty() {
+                body.tags = x.tags.clone();
+            }
+            if dedup::word_count(&x.text) >= dedup::word_count(&feed_text) {
+                body.text = x.text.clone();
+                body.html = x.html.clone();
+                body.extraction = ExtractionStatus::Ok;
+            } else {
+                body.reason = Some(format!(
+                    "extracted body ({} words) is shorter than the feed's content ({} words)",
+                    dedup::word_count(&x.text),
+                    dedup::word_count(&feed_text)
+                ));
+            }
+        }
+        Page::Failed(reason) => {
+            body.extraction = ExtractionStatus::Failed;
+            body.reason = Some(reason.clone());
+        }
+        Page::Skipped => body.reason = Some("scraping disabled for this feed".into()),
+        Page::NotModified => {}
+    }
+    if body.dir.is_none() && !body.text.is_empty() {
+        body.dir = Some(extract::text_direction(&body.text).to_string());
+    }
+    body
+}
+
+async fn ingest(
+    ctx: &Context,
+    feed: &FeedConfig,
+    parsed: &ParsedFeed,
+    report: &mut PollReport,
+    now: DateTime<Utc>,
+    turn: Option<&Turn>,
+) -> Result<(), StoreError> {
+    let items = items(feed, parsed);
+    // Decide which pages to fetch: new items, and own routes (re-checked conditionally).
+    let mut routes: Vec<Option<Route>> = Vec::with_capacity(items.len());
+    for it in &items {
+        routes.push(ctx.store.route(&feed.name, &it.key)?);
+    }
+    let mut known_by_url: Vec<bool> = Vec::with_capacity(items.len());
+    for it in &items {
+        known_by_url.push(match &it.canonical {
+            Some(c) => ctx.store.id_by_url(c)?.is_some(),
+            None => false,
+        });
+    }
+    let fetches = items
+        .iter()
+        .zip(&routes)
+        .zip(&known_by_url)
+        .map(|((it, route), known)| {
+            let want = feed.scrape
+                && it.link.is_some()
+                && match route {
+                    Some(r) => r.own,
+                    None => !known,
+                };
+            async move {
+                match (&it.link, want) {
+                    (Some(link), true) => fetch_page(ctx, feed, link, route.as_ref()).await,
+                    _ => Page::Skipped,
+                }
+            }
+        });
+    let pages: Vec<Page> = futures_util::future::join_all(fetches).await;
+    if let Some(t) = turn {
+        t.seq.wait_turn(t.index).await;
+    }
+    let _guard = ctx.ingest.lock().await;
+    for ((it, route), page) in items.iter().zip(routes).zip(pages) {
+        if let Page::Failed(reason) = &page {
+            report.scrape_failed += 1;
+            tracing::warn!({ fields::FEED } = %feed.name, { fields::URL } = it.link.as_deref().unwrap_or(""), error = %reason, "page not scraped");
+        }
+        ingest_item(ctx, feed, parsed, it, route, page, report, now)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ingest_item(
+    ctx: &Context,
+    feed: &FeedConfig,
+    parsed: &ParsedFeed,
+    it: &Item<'_>,
+    route: Option<Route>,
+    page: Page,
+    report: &mut PollReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let store = &ctx.store;
+    // 1. A known route.
+    if let Some(mut route) = route {
+        let Some(article) = store.article(&route.article)? else {
+            // A route to a missing article cannot happen (one transaction), but heal it.
+            return new_or_duplicate(ctx, feed, parsed, it, page, report, now);
+        };
+        let (page_etag, page_lm) = match &page {
+            Page::Extracted {
+                etag,
+                last_modified,
+                ..
+            } => (etag.clone(), last_modified.clone()),
+            _ => (route.page_etag.clone(), route.page_last_modified.clone()),
+        };
+        let item_changed = route.item_fingerprint != it.fingerprint;
+        let scraped = matches!(page, Page::Extracted { .. });
+        let may_revise = route.own && (scraped || (!feed.scrape && item_changed));
+        let mut updated = article.clone();
+        updated.last_seen = now;
+        let mut revision = None;
+        if may_revise {
+            let body = choose_body(feed, parsed, it, &page);
+            // A scrape that fell back to the feed's text must not flip the stored body.
+            if body.extraction == ExtractionStatus::Ok || !feed.scrape {
+                revision = revise(&mut updated, &body, now, store)?;
+            }
+        }
+        route.page_etag = page_etag;
+        route.page_last_modified = page_lm;
+        route.item_fingerprint = it.fingerprint.clone();
+        if revision.is_some() {
+            report.updated += 1;
+        } else {
+            report.unchanged += 1;
+        }
+        let routes = vec![(feed.name.as_str(), it.key.as_str(), &route)];
+        let index_hash = revision.is_some()
+            && dedup::word_count(&updated.text) >= ctx.config.dedup.min_hash_words;
+        store.write(&ArticleWrite {
+            article: &updated,
+            previous: Some(&article),
+            revision: revision.as_ref(),
+            routes,
+            urls: Vec::new(),
+            index_hash,
+        })?;
+        return Ok(());
+    }
+    new_or_duplicate(ctx, feed, parsed, it, page, report, now)
+}
+
+/// Compares a fresh body with the stored article; on a change of content hash, title or
+/// dates, updates the article and returns the new revision.
+fn revise(
+    article: &mut Article,
+    body: &Body,
+    now: DateTime<Utc>,
+    store: &Store,
+) -> Result<Option<Revision>, StoreError> {
+    let hash = dedup::content_hash(&body.text);
+    let mut changed = Vec::new();
+    if hash != article.content_hash {
+        changed.push("text".to_string());
+    }
+    if body.title.trim() != article.title.trim() && !body.title.trim().is_empty() {
+        changed.push("title".to_string());
+    }
+    let last = store.revisions(&article.id)?.pop();
+    if let Some(last) = &last {
+        if body.published.is_some() && body.published != last.published {
+            changed.push("published".to_string());
+        }
+        if body.updated.is_some() && body.updated != last.updated {
+            changed.push("updated".to_string());
+        }
+    }
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    let number = article.revisions + 1;
+    let rev = Revision {
+        article: article.id.clone(),
+        number,
+        title: body.title.clone(),
+        text: body.text.clone(),
+        html: body.html.clone(),
+        content_hash: hash.clone(),
+        published: body.published,
+        updated: body.updated,
+        seen_at: now,
+        changed,
+    };
+    article.title = body.title.clone();
+    article.text = body.text.clone();
+    article.html = body.html.clone();
+    article.content_hash = hash;
+    article.updated = Some(
+        body.updated
+            .filter(|u| Some(*u) != last.as_ref().and_then(|l| l.updated))
+            .unwrap_or(now),
+    );
+    article.revisions = number;
+    if body.lang.is_some() {
+        article.lang = body.lang.clone();
+    }
+    Ok(Some(rev))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_or_duplicate(
+    ctx: &Context,
+    feed: &FeedConfig,
+    parsed: &ParsedFeed,
+    it: &Item<'_>,
+    page: Page,
+    report: &mut PollReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let store = &ctx.store;
+    let body = choose_body(feed, parsed, it, &page);
+    let hash = dedup::content_hash(&body.text);
+    let provable = dedup::word_count(&body.text) >= ctx.config.dedup.min_hash_words;
+    let mut urls: Vec<String> = it
+        .canonical
+        .iter()
+        .chain(body.page_canonical.iter())
+        .cloned()
+        .collect();
+    urls.dedup();
+    let (page_etag, page_lm) = match &page {
+        Page::Extracted {
+            etag,
+            last_modified,
+            ..
+        } => (etag.clone(), last_modified.clone()),
+        _ => (None, None),
+    };
+    let seen = SeenIn {
+        feed: feed.name.clone(),
+        url: it.link.clone().unwrap_or_default(),
+        guid: it.entry.id.clone(),
+        seen_at: now,
+    };
+    // A copy of a stored article?
+    let mut existing: Option<ArticleId> = None;
+    for u in &urls {
+        if let Some(id) = store.id_by_url(u)? {
+            existing = Some(id);
+            break;
+        }
+    }
+    if existing.is_none() && provable {
+        existing = store.id_by_hash(&hash)?;
+    }
+    if let Some(id) = existing {
+        if let Some(article) = store.article(&id)? {
+            let mut updated = article.clone();
+            if !updated
+                .seen_in
+                .iter()
+                .any(|s| s.feed == seen.feed && s.url == seen.url)
+            {
+                updated.seen_in.push(seen);
+            }
+            updated.last_seen = now;
+            if let Some(p) = body.published {
+                if updated.published.is_none_or(|q| p < q) {
+                    updated.published = Some(p);
+                }
+            }
+            let route = Route {
+                article: id.clone(),
+                own: false,
+                link: it.link.clone().unwrap_or_default(),
+                page_etag,
+                page_last_modified: page_lm,
+                item_fingerprint: it.fingerprint.clone(),
+            };
+            let routes = vec![(feed.name.as_str(), it.key.as_str(), &route)];
+            store.write(&ArticleWrite {
+                article: &updated,
+                previous: Some(&article),
+                revision: None,
+                routes,
+                urls,
+                index_hash: false,
+            })?;
+            report.duplicate += 1;
+            return Ok(());
+        }
+    }
+    let id = ArticleId::from_key(&it.key);
+    let url = body
+        .page_canonical
+        .clone()
+        .or_else(|| it.canonical.clone())
+        .unwrap_or_default();
+    let article = Article {
+        id: id.clone(),
+        feed: feed.name.clone(),
+        url,
+        guid: it.guid.clone(),
+        title: body.title.clone(),
+        published: body.published,
+        updated: body.updated.or(body.published),
+        lang: body.lang.clone(),
+        dir: body.dir.clone(),
+        byline: body.byline.clone(),
+        tags: body.tags.clone(),
+        content_hash: hash.clone(),
+        text: body.text.clone(),
+        html: body.html.clone(),
+        revisions: 1,
+        seen_in: vec![seen],
+        first_seen: now,
+        last_seen: now,
+        extraction: body.extraction.clone(),
+        extraction_reason: body.reason.clone(),
+    };
+    let revision = Revision {
+        article: id.clone(),
+        number: 1,
+        title: body.title.clone(),
+        text: body.text.clone(),
+        html: body.html.clone(),
+        content_hash: hash,
+        published: body.published,
+        updated: body.updated,
+        seen_at: now,
+        changed: Vec::new(),
+    };
+    let route = Route {
+        article: id,
+        own: true,
+        link: it.link.clone().unwrap_or_default(),
+        page_etag,
+        page_last_modified: page_lm,
+        item_fingerprint: it.fingerprint.clone(),
+    };
+    let routes = vec![(feed.name.as_str(), it.key.as_str(), &route)];
+    store.write(&ArticleWrite {
+        article: &article,
+        previous: None,
+        revision: Some(&revision),
+        routes,
+        urls,
+        index_hash: provable,
+    })?;
+    report.new += 1;
+    Ok(())
+}
+
+/// Polls every given feed once, concurrently (bounded by the fetcher's limits), storing in
+/// the given order (see [`Sequencer`]), and returns the reports in that order.
+pub async fn poll_all(ctx: &Context, feeds: &[FeedConfig]) -> Vec<PollReport> {
+    let seq = Arc::new(Sequencer::default());
+    let polls = feeds.iter().enumerate().map(|(index, f)| {
+        let turn = Turn {
+            seq: Arc::clone(&seq),
+            index,
+        };
+        poll_feed_in_turn(ctx, f, Some(turn))
+    });
+    futures_util::future::join_all(polls).await
+}
