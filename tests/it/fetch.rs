@@ -1373,3 +1373,43 @@ fn proxy_from_environment() {
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].target, "http://feeds.example.invalid/feed.xml");
 }
+
+/// A 410 parks the feed across runs: `run --once` reports it deferred with the reason until
+/// `feeds enable` re-enables it.
+#[test]
+fn parked_feed_is_deferred_until_feeds_enable() {
+    use crate::support::feedkeeper_ok;
+    let server = Server::start(|_| Reply::status(410));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("feedkeeper.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[store]\npath = \"{}\"\n[[feed]]\nname = \"gone\"\nurl = \"http://127.0.0.1:{}/gone\"\nscrape = false\n",
+            dir.path().join("store").display(),
+            server.addr.port()
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let out = feedkeeper_ok(&["run", "--once", "--config", cfg]);
+    assert!(out.contains("server returned 410"), "{out}");
+    assert_eq!(server.take().len(), 1);
+    let out = feedkeeper_ok(&["run", "--once", "--config", cfg]);
+    assert!(
+        out.starts_with("gone: deferred: parked: 410 Gone at "),
+        "{out}"
+    );
+    assert!(server.take().is_empty());
+    let status = feedkeeper_ok(&["feeds", "status", "--config", cfg, "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(rows[0]["next_poll_reason"], "parked");
+    assert_eq!(rows[0]["next_poll"], serde_json::Value::Null);
+    let out = feedkeeper_ok(&["feeds", "enable", "gone", "--config", cfg]);
+    assert!(
+        out.starts_with("gone: re-enabled (was parked: 410 Gone at "),
+        "{out}"
+    );
+    feedkeeper_ok(&["run", "--once", "--config", cfg]);
+    assert_eq!(server.take().len(), 1);
+}
