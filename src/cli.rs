@@ -66,8 +66,12 @@ pub enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
         /// Poll every feed once, wait for all scraping, print one line per feed and exit.
+        /// Schedule and backoff are ignored; feeds held by Retry-After or parked are deferred.
         #[arg(long)]
         once: bool,
+        /// With --once: poll even feeds held by Retry-After or parked by 410.
+        #[arg(long, requires = "once")]
+        force: bool,
     },
     /// Poll the named feeds now.
     Poll {
@@ -77,6 +81,9 @@ pub enum Command {
         /// Feed names (as in the config).
         #[arg(required = true)]
         feeds: Vec<String>,
+        /// Poll even feeds held by Retry-After or parked by 410.
+        #[arg(long)]
+        force: bool,
     },
     /// List stored articles, newest first.
     Query {
@@ -189,12 +196,27 @@ pub enum Command {
 pub enum FeedsAction {
     /// List the configured feeds.
     List,
-    /// Per-feed state: last poll, HTTP status, last error, failures, next poll.
+    /// Per-feed state: last poll, HTTP status, last error, failures, next poll and why,
+    /// validators, 304 ratio, bytes, latency, pending URL move.
     Status {
         /// Output format.
-        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
-        format: ShowFormat,
+        #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+        format: StatusFormat,
     },
+    /// Re-enable a feed parked by 410 Gone (and forget its backoff and Retry-After).
+    Enable {
+        /// Feed name.
+        name: String,
+    },
+}
+
+/// Output format of `feeds status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// One JSON array.
+    Json,
 }
 
 /// An error that maps to exit code 2 (usage or configuration).
@@ -235,8 +257,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             manifest,
             format,
         } => cmd_extract(url, html, manifest, format),
-        Command::Run { config, once } => cmd_run(config.as_deref(), once),
-        Command::Poll { config, feeds } => cmd_poll(config.as_deref(), &feeds),
+        Command::Run {
+            config,
+            once,
+            force,
+        } => cmd_run(config.as_deref(), once, force),
+        Command::Poll {
+            config,
+            feeds,
+            force,
+        } => cmd_poll(config.as_deref(), &feeds, force),
         Command::Query {
             config,
             feed,
@@ -318,14 +348,15 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("start the async runtime")
 }
 
-fn cmd_run(config: Option<&std::path::Path>, once: bool) -> Result<ExitCode> {
+fn cmd_run(config: Option<&std::path::Path>, once: bool, force: bool) -> Result<ExitCode> {
     crate::telemetry::init(if once { "warn" } else { "info" });
     let cfg = std::sync::Arc::new(load_config(config)?);
     let store = open_store(&cfg)?;
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
     let rt = runtime()?;
     if once {
-        let reports = rt.block_on(crate::pipeline::poll_all(&ctx, &cfg.feeds));
+        let opts = crate::pipeline::PollOptions { force };
+        let reports = rt.block_on(crate::pipeline::poll_all_with(&ctx, &cfg.feeds, opts));
         print_reports(&reports)?;
         ctx.store.flush()?;
         return Ok(ExitCode::SUCCESS);
@@ -343,7 +374,7 @@ fn print_reports(reports: &[crate::pipeline::PollReport]) -> Result<()> {
     Ok(())
 }
 
-fn cmd_poll(config: Option<&std::path::Path>, names: &[String]) -> Result<ExitCode> {
+fn cmd_poll(config: Option<&std::path::Path>, names: &[String], force: bool) -> Result<ExitCode> {
     crate::telemetry::init("warn");
     let cfg = std::sync::Arc::new(load_config(config)?);
     let mut feeds = Vec::new();
@@ -359,7 +390,8 @@ fn cmd_poll(config: Option<&std::path::Path>, names: &[String]) -> Result<ExitCo
     }
     let store = open_store(&cfg)?;
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
-    let reports = runtime()?.block_on(crate::pipeline::poll_all(&ctx, &feeds));
+    let opts = crate::pipeline::PollOptions { force };
+    let reports = runtime()?.block_on(crate::pipeline::poll_all_with(&ctx, &feeds, opts));
     print_reports(&reports)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -534,36 +566,148 @@ fn cmd_feeds(config: Option<&std::path::Path>, action: FeedsAction) -> Result<Ex
             let mut rows = Vec::new();
             for f in &cfg.feeds {
                 let st = store.feed_state(&f.name)?.unwrap_or_default();
-                let next = crate::schedule::next_due(f, st.last_poll, now);
-                rows.push(serde_json::json!({
-                    "feed": f.name, "url": f.url.as_str(),
-                    "last_poll": rfc3339(st.last_poll), "last_status": st.last_status, "last_error": st.last_error,
-                    "consecutive_failures": st.consecutive_failures, "next_poll": rfc3339(Some(next)), "next_poll_reason": "schedule",
-                    "etag": st.etag.is_some(), "last_modified": st.last_modified.is_some(),
-                    "polls": st.polls, "not_modified": st.not_modified, "bytes": st.bytes, "last_elapsed_ms": st.last_elapsed_ms,
-                }));
+                rows.push(feed_status_json(f, &st, now));
             }
             match format {
-                ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-                ShowFormat::Text => {
-                    for r in rows {
-                        println!(
-                            "{:<20} status={:<4} failures={:<3} next={} {}",
-                            r["feed"].as_str().unwrap_or(""),
-                            r["last_status"]
-                                .as_u64()
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| "-".into()),
-                            r["consecutive_failures"],
-                            r["next_poll"].as_str().unwrap_or("-"),
-                            r["last_error"].as_str().unwrap_or("")
-                        );
-                    }
-                }
+                StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+                StatusFormat::Table => print!("{}", feed_status_table(&rows)),
+            }
+        }
+        FeedsAction::Enable { name } => {
+            let f = cfg.feed(&name).ok_or_else(|| {
+                UsageError(format!(
+                    "feeds enable: no feed named {name:?} in the config"
+                ))
+            })?;
+            let store = open_store(&cfg)?;
+            let Some(mut st) = store.feed_state(&f.name)? else {
+                println!("{name}: never polled; nothing to re-enable");
+                return Ok(ExitCode::SUCCESS);
+            };
+            let was = st.parked.take();
+            st.retry_after_until = None;
+            st.consecutive_failures = 0;
+            st.next_poll = Some(chrono::Utc::now());
+            st.next_poll_reason = Some(crate::model::NextPollReason::Schedule);
+            store.put_feed_state(&st)?;
+            store.flush()?;
+            match was {
+                Some(r) => println!("{name}: re-enabled (was parked: {r})"),
+                None => println!("{name}: was not parked; backoff and Retry-After cleared"),
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One feed's `feeds status` row as JSON: the state plus the next poll and why.
+pub fn feed_status_json(
+    f: &crate::config::FeedConfig,
+    st: &crate::model::FeedState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    let (next, reason) = match (st.next_poll_reason, st.last_poll.or(st.next_poll)) {
+        (Some(r), Some(_)) => (st.next_poll, r.as_str()),
+        _ => (
+            Some(crate::schedule::next_due(f, st.last_poll, now)),
+            "schedule",
+        ),
+    };
+    let ratio = if st.polls == 0 {
+        serde_json::Value::Null
+    } else {
+        serde_json::json!((st.not_modified as f64 / st.polls as f64 * 1000.0).round() / 1000.0)
+    };
+    serde_json::json!({
+        "feed": f.name,
+        "url": if st.url.is_empty() { f.url.to_string() } else { st.url.clone() },
+        "configured_url": f.url.as_str(),
+        "last_poll": rfc3339(st.last_poll),
+        "last_success": rfc3339(st.last_success),
+        "last_status": st.last_status,
+        "last_error": st.last_error,
+        "last_error_kind": st.last_error_kind,
+        "consecutive_failures": st.consecutive_failures,
+        "next_poll": rfc3339(next),
+        "next_poll_reason": reason,
+        "retry_after_until": rfc3339(st.retry_after_until),
+        "parked": st.parked,
+        "etag": st.etag.is_some(),
+        "last_modified": st.last_modified.is_some(),
+        "polls": st.polls,
+        "not_modified": st.not_modified,
+        "not_modified_ratio": ratio,
+        "bytes": st.bytes,
+        "last_elapsed_ms": st.last_elapsed_ms,
+        "pending_move": st.pending_move.as_ref().map(|m| serde_json::json!({"to": m.to, "seen": m.seen})),
+    })
+}
+
+/// The `feeds status` table: one line per feed, then indented detail lines for errors,
+/// parking and pending moves.
+pub fn feed_status_table(rows: &[serde_json::Value]) -> String {
+    use std::fmt::Write as _;
+    let s = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "-".to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<20} {:<20} {:<4} {:<4} {:<20} {:<13} {:<5} {:<5} {:>10} {:>7}",
+        "FEED", "LAST POLL", "HTTP", "FAIL", "NEXT POLL", "WHY", "VALID", "304%", "BYTES", "MS"
+    );
+    for r in rows {
+        let valid = match (r["etag"].as_bool(), r["last_modified"].as_bool()) {
+            (Some(true), Some(true)) => "E+LM",
+            (Some(true), _) => "E",
+            (_, Some(true)) => "LM",
+            _ => "-",
+        };
+        let ratio = r["not_modified_ratio"]
+            .as_f64()
+            .map(|x| format!("{:.0}", x * 100.0))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{:<20} {:<20} {:<4} {:<4} {:<20} {:<13} {:<5} {:<5} {:>10} {:>7}",
+            s(&r["feed"]),
+            s(&r["last_poll"]),
+            s(&r["last_status"]),
+            s(&r["consecutive_failures"]),
+            s(&r["next_poll"]),
+            s(&r["next_poll_reason"]),
+            valid,
+            ratio,
+            s(&r["bytes"]),
+            s(&r["last_elapsed_ms"]),
+        );
+        if let Some(e) = r["last_error"].as_str() {
+            let kind = r["last_error_kind"].as_str().unwrap_or("error");
+            let _ = writeln!(out, "    {kind}: {e}");
+        }
+        if let Some(p) = r["parked"].as_str() {
+            let _ = writeln!(out, "    parked: {p}");
+        }
+        if r["url"] != r["configured_url"] {
+            let _ = writeln!(
+                out,
+                "    moved: polling {} (configured {})",
+                s(&r["url"]),
+                s(&r["configured_url"])
+            );
+        }
+        if let Some(m) = r["pending_move"].as_object() {
+            let _ = writeln!(
+                out,
+                "    pending move: permanent redirect to {} seen on {} poll(s)",
+                m.get("to").map(s).unwrap_or_default(),
+                m.get("seen").map(s).unwrap_or_default()
+            );
+        }
+    }
+    out
 }
 
 /// One line of `feedkeeper parse` output.

@@ -44,6 +44,17 @@ pub mod defaults {
     pub const MAX_REDIRECTS: usize = 10;
     /// Grace period for in-flight work at shutdown, seconds.
     pub const SHUTDOWN_GRACE_SECS: u64 = 30;
+    /// Feed hints (`<ttl>`, skipHours/skipDays, `sy:update*`, `Cache-Control`, `Expires`) are
+    /// floors on the next poll.
+    pub const RESPECT_FEED_HINTS: bool = true;
+    /// Never poll one feed more often than this, seconds (5 min).
+    pub const MIN_INTERVAL_SECS: u64 = 5 * 60;
+    /// Longest error backoff, longest `Retry-After` honoured and longest hint floor, seconds.
+    pub const MAX_BACKOFF_SECS: u64 = 24 * 3600;
+    /// A feed that only answers 304 still gets one unconditional request this often, seconds.
+    pub const UNCONDITIONAL_EVERY_SECS: u64 = 24 * 3600;
+    /// Consecutive successful polls through the same 301/308 before the feed URL moves.
+    pub const MOVE_AFTER_POLLS: u32 = 3;
 }
 
 /// A configuration error: the key path and what is wrong with it.
@@ -119,6 +130,8 @@ struct RawFetch {
     concurrency: Option<usize>,
     per_host_concurrency: Option<usize>,
     per_host_gap: Option<String>,
+    respect_feed_hints: Option<bool>,
+    min_interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +157,21 @@ struct RawFeed {
     encoding: Option<String>,
     allow_private_networks: Option<bool>,
     language: Option<String>,
+    respect_feed_hints: Option<bool>,
+    min_interval: Option<String>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    basic_auth: Option<RawBasicAuth>,
+    cookie_env: Option<String>,
+    cookie_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBasicAuth {
+    username: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
 }
 
 // ---------------------------------------------------------------- validated types
@@ -186,6 +214,10 @@ pub struct FetchConfig {
     pub per_host_concurrency: usize,
     /// Minimum gap between two requests to one host.
     pub per_host_gap: Duration,
+    /// Treat feed hints as floors on the next poll (default true; per feed too).
+    pub respect_feed_hints: bool,
+    /// Never poll one feed more often than this (default 5 min; per feed too).
+    pub min_interval: Duration,
 }
 
 impl Default for FetchConfig {
@@ -200,6 +232,8 @@ impl Default for FetchConfig {
             concurrency: defaults::CONCURRENCY,
             per_host_concurrency: defaults::PER_HOST_CONCURRENCY,
             per_host_gap: Duration::from_millis(defaults::PER_HOST_GAP_MS),
+            respect_feed_hints: defaults::RESPECT_FEED_HINTS,
+            min_interval: Duration::from_secs(defaults::MIN_INTERVAL_SECS),
         }
     }
 }
@@ -262,6 +296,87 @@ pub struct FeedConfig {
     pub allow_private_networks: bool,
     /// Language to assume when neither page nor feed states one.
     pub language: Option<String>,
+    /// Per-feed override of `[fetch] respect_feed_hints`.
+    pub respect_feed_hints: bool,
+    /// Per-feed override of `[fetch] min_interval`.
+    pub min_interval: Duration,
+    /// Extra request headers sent with the feed request (not with article pages).
+    pub headers: Vec<(String, String)>,
+    /// HTTP basic auth for the feed request (RFC 7617); the password comes from env or file.
+    pub basic_auth: Option<BasicAuth>,
+    /// `Cookie` header for the feed request, from env or file.
+    pub cookie: Option<Secret>,
+}
+
+/// A secret value read from the environment or a file. Its `Debug` never shows it, so it
+/// cannot leak into logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// `basic_auth = { username = "...", password_env = "VAR" }` (or `password_file`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BasicAuth {
+    /// User name (not secret).
+    pub username: String,
+    /// Password.
+    pub password: Secret,
+}
+
+/// Reads a secret from `env` or `file` (exactly one), naming `key` in errors.
+fn read_secret(
+    key: &str,
+    env: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<Secret>, ConfigError> {
+    match (env, file) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(invalid(
+            key,
+            "give either the _env or the _file form of a secret, not both",
+        )),
+        (Some(var), None) => match std::env::var(var) {
+            Ok(v) => Ok(Some(Secret(v))),
+            Err(_) => Err(invalid(
+                key,
+                format!(
+                    "environment variable {var} is not set (or not UTF-8): export it before starting feedkeeper"
+                ),
+            )),
+        },
+        (None, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(v) => Ok(Some(Secret(v.trim_end_matches(['\r', '\n']).to_string()))),
+            Err(e) => Err(invalid(
+                key,
+                format!("cannot read secret file {}: {e}", path.display()),
+            )),
+        },
+    }
+}
+
+/// Whether `name` is a valid HTTP header field name (RFC 9110 §5.1 token).
+fn valid_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A parsed cron schedule and its source text.
@@ -362,6 +477,10 @@ impl Config {
         if let Some(s) = f.per_host_gap {
             fetch.per_host_gap = parse_duration("fetch.per_host_gap", &s)?;
         }
+        if let Some(s) = f.min_interval {
+            fetch.min_interval = parse_duration("fetch.min_interval", &s)?;
+        }
+        fetch.respect_feed_hints = f.respect_feed_hints.unwrap_or(fetch.respect_feed_hints);
         fetch.max_feed_bytes = f.max_feed_bytes.unwrap_or(fetch.max_feed_bytes);
         fetch.max_page_bytes = f.max_page_bytes.unwrap_or(fetch.max_page_bytes);
         fetch.concurrency = f.concurrency.unwrap_or(fetch.concurrency);
@@ -429,6 +548,54 @@ impl Config {
                     ));
                 }
             }
+            let min_interval = match &rf.min_interval {
+                Some(s) => parse_duration(&key("min_interval"), s)?,
+                None => fetch.min_interval,
+            };
+            let mut headers = Vec::new();
+            for (k, v) in &rf.headers {
+                if !valid_header_name(k) {
+                    return Err(invalid(
+                        key("headers"),
+                        format!("invalid header name {k:?}: use letters, digits and '-'"),
+                    ));
+                }
+                if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                    return Err(invalid(
+                        key("headers"),
+                        format!("header {k:?}: value must be one line"),
+                    ));
+                }
+                headers.push((k.clone(), v.clone()));
+            }
+            let basic_auth = match &rf.basic_auth {
+                None => None,
+                Some(b) => {
+                    let username = b.username.clone().ok_or_else(|| {
+                        invalid(
+                            key("basic_auth.username"),
+                            "missing: e.g. username = \"reader\"",
+                        )
+                    })?;
+                    let password = read_secret(
+                        &key("basic_auth.password"),
+                        b.password_env.as_deref(),
+                        b.password_file.as_deref(),
+                    )?
+                    .ok_or_else(|| {
+                        invalid(
+                            key("basic_auth"),
+                            "missing password: give password_env = \"VAR\" or password_file = \"/path\"",
+                        )
+                    })?;
+                    Some(BasicAuth { username, password })
+                }
+            };
+            let cookie = read_secret(
+                &key("cookie"),
+                rf.cookie_env.as_deref(),
+                rf.cookie_file.as_deref(),
+            )?;
             feeds.push(FeedConfig {
                 name,
                 url,
@@ -440,6 +607,11 @@ impl Config {
                     .allow_private_networks
                     .unwrap_or(fetch.allow_private_networks),
                 language: rf.language,
+                respect_feed_hints: rf.respect_feed_hints.unwrap_or(fetch.respect_feed_hints),
+                min_interval,
+                headers,
+                basic_auth,
+                cookie,
             });
         }
         for (i, site) in raw.site.iter().enumerate() {

@@ -8,7 +8,9 @@
 // does not matter.
 #![allow(clippy::result_large_err)]
 
-use crate::config::FetchConfig;
+use crate::config::{BasicAuth, FetchConfig, Secret};
+use crate::schedule::Clock;
+use chrono::{DateTime, Utc};
 use reqwest::header::{
     CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
     LOCATION,
@@ -16,8 +18,9 @@ use reqwest::header::{
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use url::Url;
 
 /// What is being fetched; decides the body cap and the `Accept` header.
@@ -44,6 +47,31 @@ pub struct FetchRequest {
     pub trusted: bool,
     /// Lift the private-network guard for this request (config `allow_private_networks`).
     pub allow_private: bool,
+}
+
+/// Per-request extras for feed requests: operator-configured headers and credentials, sent
+/// only to the origin of the first URL (never to a redirect target on another origin, never to
+/// article pages), and never logged.
+#[derive(Clone, Debug, Default)]
+pub struct RequestOptions {
+    /// Extra headers (name, value).
+    pub headers: Vec<(String, String)>,
+    /// HTTP basic auth (RFC 7617).
+    pub basic_auth: Option<BasicAuth>,
+    /// `Cookie` header value.
+    pub cookie: Option<Secret>,
+    /// Send even when the host is held by a `Retry-After` (`--force`).
+    pub ignore_hold: bool,
+}
+
+/// Test and embedding hooks for [`Fetcher::with_options`].
+#[derive(Clone, Debug, Default)]
+pub struct FetcherOptions {
+    /// The clock used for `Retry-After` dates and per-host holds.
+    pub clock: Clock,
+    /// Host names resolved to fixed addresses instead of DNS (like curl's `--resolve`). The
+    /// private-network guard still applies to these addresses.
+    pub resolve: Vec<(String, SocketAddr)>,
 }
 
 /// One redirect hop that was followed.
@@ -140,6 +168,15 @@ pub enum FetchError {
         /// The refused address.
         addr: String,
     },
+    /// The host asked for no requests until `until` (`Retry-After` seen on another request);
+    /// nothing was sent.
+    #[error("{url}: not requested: the host asked for no requests before {until} (Retry-After)")]
+    Held {
+        /// The URL.
+        url: Url,
+        /// When the host may be asked again.
+        until: DateTime<Utc>,
+    },
     /// Connection, TLS, DNS or protocol failure.
     #[error("{url}: {message}")]
     Transport {
@@ -159,6 +196,7 @@ impl FetchError {
             FetchError::TooLarge { .. } => "too_large",
             FetchError::Redirects { .. } => "redirects",
             FetchError::Private { .. } => "private_address",
+            FetchError::Held { .. } => "held",
             FetchError::Transport { .. } => "transport",
         }
     }
@@ -198,16 +236,27 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-/// A DNS resolver that drops private addresses, so the check happens on the address actually
+/// The DNS resolver of both clients: fixed overrides first, then the system resolver; the
+/// guarded one drops private addresses, so the check happens on the address actually
 /// connected to (no DNS-rebinding gap between check and connect).
-struct GuardedResolver;
+struct Resolver {
+    guard: bool,
+    overrides: Arc<HashMap<String, Vec<SocketAddr>>>,
+}
 
-impl reqwest::dns::Resolve for GuardedResolver {
+impl reqwest::dns::Resolve for Resolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let guard = self.guard;
+        let overrides = Arc::clone(&self.overrides);
         Box::pin(async move {
-            let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let host = name.as_str().to_ascii_lowercase();
+            let addrs: Vec<SocketAddr> = match overrides.get(&host) {
+                Some(a) => a.clone(),
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
+            if !guard {
+                return Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs);
+            }
             let public: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
@@ -231,36 +280,115 @@ struct HostSlot {
     next_at: Option<Instant>,
 }
 
+/// Per-host politeness (lychee style): a semaphore per host plus a minimum gap between the
+/// starts of two requests to one host, under a global semaphore. Uses tokio time, so tests
+/// can run it on paused time.
+#[derive(Clone)]
+pub struct HostLimits {
+    global: Arc<Semaphore>,
+    per_host: usize,
+    gap: Duration,
+    hosts: Arc<Mutex<HashMap<String, HostSlot>>>,
+}
+
+/// Permits held for the duration of one request.
+pub struct Permits {
+    _host: Option<OwnedSemaphorePermit>,
+    _global: Option<OwnedSemaphorePermit>,
+}
+
+impl HostLimits {
+    /// `concurrency` requests overall, `per_host` per host, `gap` between starts per host.
+    pub fn new(concurrency: usize, per_host: usize, gap: Duration) -> HostLimits {
+        HostLimits {
+            global: Arc::new(Semaphore::new(concurrency.max(1))),
+            per_host: per_host.max(1),
+            gap,
+            hosts: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Waits for a per-host permit, then the host's next start slot (reserved in arrival
+    /// order, `gap` apart), then a global permit. The host permit comes first so requests
+    /// queued for one busy host never sit on global permits other hosts could use.
+    pub async fn acquire(&self, host: &str) -> Permits {
+        let sem = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = hosts.entry(host.to_string()).or_default();
+            Arc::clone(
+                slot.permits
+                    .get_or_insert_with(|| Arc::new(Semaphore::new(self.per_host))),
+            )
+        };
+        // The semaphores are never closed, so acquiring cannot fail.
+        let host_permit = sem.acquire_owned().await.ok();
+        let start = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = hosts.entry(host.to_string()).or_default();
+            let now = Instant::now();
+            let start = slot.next_at.map_or(now, |t| t.max(now));
+            slot.next_at = Some(start + self.gap);
+            start
+        };
+        tokio::time::sleep_until(start).await;
+        let global = Arc::clone(&self.global).acquire_owned().await.ok();
+        Permits {
+            _host: host_permit,
+            _global: global,
+        }
+    }
+}
+
 /// The HTTP client with politeness limits. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct Fetcher {
     open: reqwest::Client,
     guarded: reqwest::Client,
     cfg: Arc<FetchConfig>,
-    global: Arc<Semaphore>,
-    hosts: Arc<Mutex<HashMap<String, HostSlot>>>,
+    limits: HostLimits,
+    clock: Clock,
+    /// Hosts that answered 429/503 with `Retry-After`, and until when.
+    holds: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
 }
 
 impl Fetcher {
     /// Builds the client from `[fetch]` settings: rustls with the system trust store, HTTP/2,
-    /// gzip/deflate/brotli, proxies from the environment, redirects handled here.
+    /// gzip/deflate/brotli, proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `NO_PROXY`), redirects handled here.
     ///
     /// # Errors
     /// When the TLS backend cannot be initialised.
     pub fn new(cfg: &FetchConfig) -> Result<Fetcher, FetchError> {
+        Fetcher::with_options(cfg, FetcherOptions::default())
+    }
+
+    /// [`Fetcher::new`] with a clock and resolver overrides (tests, embedding).
+    ///
+    /// # Errors
+    /// When the TLS backend cannot be initialised.
+    pub fn with_options(cfg: &FetchConfig, opts: FetcherOptions) -> Result<Fetcher, FetchError> {
+        let mut overrides: HashMap<String, Vec<SocketAddr>> = HashMap::new();
+        for (host, addr) in &opts.resolve {
+            overrides
+                .entry(host.to_ascii_lowercase())
+                .or_default()
+                .push(*addr);
+        }
+        let overrides = Arc::new(overrides);
         let build = |guard: bool| {
-            let mut b = reqwest::Client::builder()
+            reqwest::Client::builder()
                 .user_agent(cfg.user_agent.clone())
                 .connect_timeout(cfg.connect_timeout)
                 .timeout(cfg.timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .gzip(true)
                 .brotli(true)
-                .deflate(true);
-            if guard {
-                b = b.dns_resolver(Arc::new(GuardedResolver));
-            }
-            b.build()
+                .deflate(true)
+                .dns_resolver(Arc::new(Resolver {
+                    guard,
+                    overrides: Arc::clone(&overrides),
+                }))
+                .build()
         };
         let err = |e: reqwest::Error| FetchError::Transport {
             url: Url::parse("about:blank").unwrap_or_else(|_| unreachable!()),
@@ -270,59 +398,50 @@ impl Fetcher {
             open: build(false).map_err(err)?,
             guarded: build(true).map_err(err)?,
             cfg: Arc::new(cfg.clone()),
-            global: Arc::new(Semaphore::new(cfg.concurrency)),
-            hosts: Arc::new(Mutex::new(HashMap::new())),
+            limits: HostLimits::new(cfg.concurrency, cfg.per_host_concurrency, cfg.per_host_gap),
+            clock: opts.clock,
+            holds: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    /// Waits for a global permit, a per-host permit and the per-host gap.
-    async fn acquire(&self, host: &str) -> (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>) {
-        // The semaphores are never closed, so acquire cannot fail.
-        let global = Arc::clone(&self.global).acquire_owned().await;
-        let sem = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-            let slot = hosts.entry(host.to_string()).or_default();
-            Arc::clone(
-                slot.permits
-                    .get_or_insert_with(|| Arc::new(Semaphore::new(self.cfg.per_host_concurrency))),
-            )
-        };
-        let host_permit = sem.acquire_owned().await.ok();
-        loop {
-            let wait = {
-                let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-                let slot = hosts.entry(host.to_string()).or_default();
-                let now = Instant::now();
-                match slot.next_at {
-                    Some(t) if t > now => Some(t - now),
-                    _ => {
-                        slot.next_at = Some(now + self.cfg.per_host_gap);
-                        None
-                    }
-                }
-            };
-            match wait {
-                Some(d) => tokio::time::sleep(d).await,
-                None => break,
-            }
-        }
-        match global {
-            Ok(g) => (g, host_permit),
-            Err(_) => unreachable!("the global semaphore is never closed"),
-        }
+    /// When a host asked (through `Retry-After`) not to be requested before, if that is
+    /// still in the future.
+    pub fn host_hold(&self, host: &str) -> Option<DateTime<Utc>> {
+        let now = self.clock.now();
+        let holds = self.holds.lock().unwrap_or_else(|p| p.into_inner());
+        holds.get(host).copied().filter(|t| *t > now)
+    }
+
+    fn set_hold(&self, host: &str, until: DateTime<Utc>) {
+        let mut holds = self.holds.lock().unwrap_or_else(|p| p.into_inner());
+        let e = holds.entry(host.to_string()).or_insert(until);
+        *e = (*e).max(until);
     }
 
     /// Fetches one URL, following up to 10 redirects.
     ///
     /// # Errors
     /// [`FetchError`] naming the URL: error status, timeout, size cap, redirect loop, refused
-    /// private address, or transport failure.
+    /// private address, held host, or transport failure.
     pub async fn fetch(&self, req: &FetchRequest) -> Result<FetchOutcome, FetchError> {
+        self.fetch_with(req, &RequestOptions::default()).await
+    }
+
+    /// [`Fetcher::fetch`] with operator-configured headers and credentials.
+    ///
+    /// # Errors
+    /// As [`Fetcher::fetch`].
+    pub async fn fetch_with(
+        &self,
+        req: &FetchRequest,
+        opts: &RequestOptions,
+    ) -> Result<FetchOutcome, FetchError> {
         let start = Instant::now();
         let limit = match req.kind {
             Kind::Feed => self.cfg.max_feed_bytes,
             Kind::Page => self.cfg.max_page_bytes,
         };
+        let origin = req.url.origin();
         let mut url = req.url.clone();
         let mut redirects: Vec<Redirect> = Vec::new();
         let mut seen = vec![url.clone()];
@@ -330,6 +449,12 @@ impl Fetcher {
             let trusted = req.allow_private || (req.trusted && redirects.is_empty());
             if !trusted {
                 check_literal(&url)?;
+            }
+            let host = url.host_str().unwrap_or("").to_string();
+            if !opts.ignore_hold {
+                if let Some(until) = self.host_hold(&host) {
+                    return Err(FetchError::Held { url, until });
+                }
             }
             let client = if trusted { &self.open } else { &self.guarded };
             let mut headers = HeaderMap::new();
@@ -340,30 +465,46 @@ impl Fetcher {
                 Kind::Page => "text/html, application/xhtml+xml;q=0.9, */*;q=0.8",
             };
             headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
-            if redirects.is_empty() {
-                if let Some(v) = req
-                    .etag
-                    .as_deref()
-                    .and_then(|e| HeaderValue::from_str(e).ok())
-                {
-                    headers.insert(IF_NONE_MATCH, v);
+            let same_origin = url.origin() == origin;
+            if same_origin {
+                for (k, v) in &opts.headers {
+                    if let (Ok(k), Ok(v)) = (
+                        reqwest::header::HeaderName::from_bytes(k.as_bytes()),
+                        HeaderValue::from_str(v),
+                    ) {
+                        headers.insert(k, v);
+                    }
                 }
-                if let Some(v) = req
-                    .last_modified
-                    .as_deref()
-                    .and_then(|e| HeaderValue::from_str(e).ok())
-                {
-                    headers.insert(IF_MODIFIED_SINCE, v);
+                if let Some(c) = &opts.cookie {
+                    if let Ok(mut v) = HeaderValue::from_str(c.expose()) {
+                        v.set_sensitive(true);
+                        headers.insert(reqwest::header::COOKIE, v);
+                    }
                 }
             }
-            let host = url.host_str().unwrap_or("").to_string();
-            let _permits = self.acquire(&host).await;
-            let resp = client
-                .get(url.clone())
-                .headers(headers)
-                .send()
-                .await
-                .map_err(|e| self.classify(&url, e))?;
+            // Validators go on every hop: a feed behind a permanent redirect still gets 304s.
+            if let Some(v) = req
+                .etag
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                headers.insert(IF_NONE_MATCH, v);
+            }
+            if let Some(v) = req
+                .last_modified
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                headers.insert(IF_MODIFIED_SINCE, v);
+            }
+            let _permits = self.limits.acquire(&host).await;
+            let mut builder = client.get(url.clone()).headers(headers);
+            if same_origin {
+                if let Some(a) = &opts.basic_auth {
+                    builder = builder.basic_auth(&a.username, Some(a.password.expose()));
+                }
+            }
+            let resp = builder.send().await.map_err(|e| self.classify(&url, e))?;
             let status = resp.status().as_u16();
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
                 let Some(loc) = resp.headers().get(LOCATION).and_then(|l| l.to_str().ok()) else {
@@ -373,10 +514,17 @@ impl Fetcher {
                         retry_after: None,
                     });
                 };
+                // RFC 9110 §10.2.2: a relative Location resolves against the URL that sent it.
                 let next = url.join(loc).map_err(|e| FetchError::Transport {
                     url: url.clone(),
                     message: format!("bad redirect Location {loc:?}: {e}"),
                 })?;
+                if !matches!(next.scheme(), "http" | "https") {
+                    return Err(FetchError::Redirects {
+                        url: next,
+                        reason: format!("redirect from {url} to a non-http(s) URL"),
+                    });
+                }
                 redirects.push(Redirect {
                     status,
                     from: url.clone(),
@@ -385,7 +533,7 @@ impl Fetcher {
                 if seen.contains(&next) {
                     return Err(FetchError::Redirects {
                         url: next,
-                        reason: "redirect loop".into(),
+                        reason: format!("redirect loop after {} hops", redirects.len()),
                     });
                 }
                 if redirects.len() > crate::config::defaults::MAX_REDIRECTS {
@@ -435,8 +583,20 @@ impl Fetcher {
                     elapsed_ms: start.elapsed().as_millis() as u64,
                 });
             }
-            let retry_after = header(reqwest::header::RETRY_AFTER)
-                .and_then(|v| parse_retry_after(&v, chrono::Utc::now()));
+            let mut retry_after = None;
+            if matches!(status, 429 | 503) {
+                let now = self.clock.now();
+                // An HTTP-date is read against the server's own `Date` when it sent one, so
+                // a skewed local clock does not shorten or stretch the wait.
+                let server_now = header(reqwest::header::DATE)
+                    .and_then(|d| parse_http_date(&d))
+                    .unwrap_or(now);
+                retry_after = header(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(&v, server_now));
+                if let Some(secs) = retry_after {
+                    self.set_hold(&host, now + chrono::Duration::seconds(secs as i64));
+                }
+            }
             return Err(FetchError::Status {
                 url,
                 status,
@@ -552,13 +712,45 @@ fn check_literal(url: &Url) -> Result<(), FetchError> {
 
 /// Parses `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date; seconds from `now`,
 /// capped at 24 h.
-pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<u64> {
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<u64> {
     let v = value.trim();
     let secs = if let Ok(n) = v.parse::<u64>() {
         n
     } else {
-        let t = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-        (t.with_timezone(&chrono::Utc) - now).num_seconds().max(0) as u64
+        let t = parse_http_date(v)?;
+        (t - now).num_seconds().max(0) as u64
     };
-    Some(secs.min(24 * 3600))
+    Some(secs.min(crate::config::defaults::MAX_BACKOFF_SECS))
+}
+
+/// Parses an HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime
+/// forms).
+pub fn parse_http_date(value: &str) -> Option<DateTime<Utc>> {
+    let v = value.trim();
+    if let Ok(t) = DateTime::parse_from_rfc2822(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, fmt) {
+            return Some(t.and_utc());
+        }
+    }
+    None
+}
+
+/// `max-age` of a `Cache-Control` value, seconds (RFC 9111 §5.2.2.1); `no-cache` / `no-store`
+/// give none.
+pub fn parse_max_age(cache_control: &str) -> Option<u64> {
+    let mut max_age = None;
+    for d in cache_control.split(',') {
+        let d = d.trim();
+        let lower = d.to_ascii_lowercase();
+        if lower == "no-cache" || lower == "no-store" {
+            return None;
+        }
+        if let Some(v) = lower.strip_prefix("max-age=") {
+            max_age = v.trim_matches('"').parse::<u64>().ok();
+        }
+    }
+    max_age
 }

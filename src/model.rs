@@ -200,6 +200,108 @@ pub struct FeedState {
     /// Duration of the last poll's feed request, in milliseconds.
     #[serde(default)]
     pub last_elapsed_ms: Option<u64>,
+    /// The configured URL this state belongs to; when the config names another URL, the
+    /// state's URL and validators are reset (a moved `url` keeps this one).
+    #[serde(default)]
+    pub configured_url: Option<String>,
+    /// A permanent redirect (301/308) seen on consecutive successful polls, not adopted yet.
+    #[serde(default)]
+    pub pending_move: Option<PendingMove>,
+    /// Why the feed is parked (e.g. after 410 Gone): it is kept but not polled until the
+    /// operator re-enables it (`feeds enable NAME`, or `poll --force`).
+    #[serde(default)]
+    pub parked: Option<String>,
+    /// No request to the feed before this time: the server's `Retry-After` (429/503).
+    #[serde(default)]
+    pub retry_after_until: Option<DateTime<Utc>>,
+    /// Why `next_poll` is what it is.
+    #[serde(default)]
+    pub next_poll_reason: Option<NextPollReason>,
+    /// Short kind of the last error (`rate limited`, `http status`, `timeout`, `parse`, …).
+    #[serde(default)]
+    pub last_error_kind: Option<String>,
+    /// Scheduling hints from the last responses (feed document and HTTP caching headers).
+    #[serde(default)]
+    pub hints: PollHints,
+}
+
+/// A permanent redirect observed on successful polls, counted until it is adopted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingMove {
+    /// Where the permanent redirects lead.
+    pub to: String,
+    /// Consecutive successful polls that saw it.
+    pub seen: u32,
+}
+
+/// Scheduling hints remembered between polls; all are floors on the next poll.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollHints {
+    /// RSS 2.0 `<ttl>`, seconds.
+    #[serde(default)]
+    pub ttl_secs: Option<u64>,
+    /// RSS 2.0 `<skipHours>`: hours (0–23, GMT) in which not to poll.
+    #[serde(default)]
+    pub skip_hours: Vec<u8>,
+    /// RSS 2.0 `<skipDays>`: day names (`Monday` … `Sunday`) on which not to poll.
+    #[serde(default)]
+    pub skip_days: Vec<String>,
+    /// `sy:updatePeriod` / `sy:updateFrequency` as a period, seconds.
+    #[serde(default)]
+    pub update_period_secs: Option<u64>,
+    /// `Cache-Control: max-age` of the last response, seconds (RFC 9111 §5.2.2.1).
+    #[serde(default)]
+    pub max_age_secs: Option<u64>,
+    /// `Expires` of the last response (RFC 9111 §5.3).
+    #[serde(default)]
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// Why a feed's next poll is at the time it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextPollReason {
+    /// The cron schedule.
+    Schedule,
+    /// The configured minimum interval between polls.
+    MinInterval,
+    /// RSS `<ttl>`.
+    Ttl,
+    /// `Cache-Control: max-age`.
+    MaxAge,
+    /// `Expires`.
+    Expires,
+    /// `sy:updatePeriod` / `sy:updateFrequency`.
+    UpdatePeriod,
+    /// RSS `<skipHours>`.
+    SkipHours,
+    /// RSS `<skipDays>`.
+    SkipDays,
+    /// Exponential backoff after failures.
+    Backoff,
+    /// The server's `Retry-After`.
+    RetryAfter,
+    /// Parked (410 Gone); not polled until re-enabled.
+    Parked,
+}
+
+impl NextPollReason {
+    /// The label shown by `feeds status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NextPollReason::Schedule => "schedule",
+            NextPollReason::MinInterval => "min_interval",
+            NextPollReason::Ttl => "ttl",
+            NextPollReason::MaxAge => "max_age",
+            NextPollReason::Expires => "expires",
+            NextPollReason::UpdatePeriod => "update_period",
+            NextPollReason::SkipHours => "skip_hours",
+            NextPollReason::SkipDays => "skip_days",
+            NextPollReason::Backoff => "backoff",
+            NextPollReason::RetryAfter => "retry_after",
+            NextPollReason::Parked => "parked",
+        }
+    }
 }
 
 /// A per-site extraction rule (config `[[site]]`), applied before the heuristics.

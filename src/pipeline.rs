@@ -14,9 +14,13 @@
 use crate::config::{Config, FeedConfig};
 use crate::dedup;
 use crate::extract::{self, Extracted};
-use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, Kind};
-use crate::model::{Article, ArticleId, ExtractionStatus, FeedState, Revision, SeenIn, SiteRule};
+use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, Kind, RequestOptions};
+use crate::model::{
+    Article, ArticleId, ExtractionStatus, FeedState, PendingMove, PollHints, Revision, SeenIn,
+    SiteRule,
+};
 use crate::parse::{self, ParsedEntry, ParsedFeed};
+use crate::schedule::{self, Clock, Hold, Policy};
 use crate::store::{ArticleWrite, Route, Store, StoreError};
 use crate::telemetry::fields;
 use chrono::{DateTime, Utc};
@@ -39,6 +43,8 @@ pub struct Context {
     /// Serialises identify+store across concurrent feed polls, so one story arriving through
     /// two feeds at once is stored once.
     pub ingest: Arc<tokio::sync::Mutex<()>>,
+    /// Where "now" comes from (the system clock, or a manual one in tests).
+    pub clock: Clock,
 }
 
 impl Context {
@@ -49,15 +55,39 @@ impl Context {
     #[allow(clippy::result_large_err)]
     pub fn new(config: Arc<Config>, store: Store) -> Result<Context, FetchError> {
         let fetcher = Fetcher::new(&config.fetch)?;
+        Ok(Context::with_fetcher(
+            config,
+            store,
+            fetcher,
+            Clock::system(),
+        ))
+    }
+
+    /// A context with a given fetcher and clock (tests inject a manual clock and resolver
+    /// overrides through them).
+    pub fn with_fetcher(
+        config: Arc<Config>,
+        store: Store,
+        fetcher: Fetcher,
+        clock: Clock,
+    ) -> Context {
         let rules = Arc::new(config.sites.clone());
-        Ok(Context {
+        Context {
             config,
             store,
             fetcher,
             rules,
             ingest: Arc::new(tokio::sync::Mutex::new(())),
-        })
+            clock,
+        }
     }
+}
+
+/// How an explicit poll treats holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollOptions {
+    /// Poll even a feed held by `Retry-After` or parked by 410 (`--force`).
+    pub force: bool,
 }
 
 /// How a poll ended.
@@ -69,6 +99,14 @@ pub enum PollStatus {
     NotModified,
     /// The poll failed; the reason names the URL and cause.
     Failed(String),
+    /// Not polled: held by the server's `Retry-After` or parked; `until` is when it becomes
+    /// due (`None` for a parked feed).
+    Deferred {
+        /// Why.
+        reason: String,
+        /// When it becomes due.
+        until: Option<DateTime<Utc>>,
+    },
 }
 
 /// What one poll of one feed did.
@@ -98,6 +136,17 @@ impl fmt::Display for PollReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.status {
             PollStatus::Failed(reason) => write!(f, "{}: failed: {reason}", self.feed),
+            PollStatus::Deferred { reason, until } => {
+                write!(f, "{}: deferred: {reason}", self.feed)?;
+                if let Some(t) = until {
+                    write!(
+                        f,
+                        "; due {}",
+                        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    )?;
+                }
+                write!(f, " (--force polls it now)")
+            }
             PollStatus::NotModified => write!(
                 f,
                 "{}: not modified (304), 0 new, 0 updated, 0 duplicate, 0 unchanged",
@@ -167,15 +216,51 @@ impl Drop for Turn {
 }
 
 /// Polls one feed now and records the result on its state. Never returns an error: failures
-/// are in the report and on the feed's state.
+/// are in the report and on the feed's state. A feed held by `Retry-After` or parked is
+/// deferred, not polled.
 pub async fn poll_feed(ctx: &Context, feed: &FeedConfig) -> PollReport {
-    poll_feed_in_turn(ctx, feed, None).await
+    poll_feed_with(ctx, feed, None, PollOptions::default()).await
 }
 
 /// [`poll_feed`], storing only when `turn` comes (see [`Sequencer`]).
 pub async fn poll_feed_in_turn(ctx: &Context, feed: &FeedConfig, turn: Option<Turn>) -> PollReport {
+    poll_feed_with(ctx, feed, turn, PollOptions::default()).await
+}
+
+/// Why a poll failed, with what the schedule needs to know about it.
+struct Failure {
+    message: String,
+    kind: &'static str,
+    /// `Retry-After` of a 429/503, seconds.
+    retry_after: Option<u64>,
+    /// 410 Gone: park the feed.
+    gone: bool,
+    /// The host is held by an earlier `Retry-After`: nothing was sent.
+    held: Option<DateTime<Utc>>,
+}
+
+impl Failure {
+    fn other(kind: &'static str, message: String) -> Failure {
+        Failure {
+            message,
+            kind,
+            retry_after: None,
+            gone: false,
+            held: None,
+        }
+    }
+}
+
+/// [`poll_feed_in_turn`] with [`PollOptions`].
+pub async fn poll_feed_with(
+    ctx: &Context,
+    feed: &FeedConfig,
+    turn: Option<Turn>,
+    opts: PollOptions,
+) -> PollReport {
     let start = std::time::Instant::now();
-    let now = Utc::now();
+    let now = ctx.clock.now();
+    let policy = Policy::for_feed(feed);
     let mut report = PollReport {
         feed: feed.name.clone(),
         status: PollStatus::Ok,
@@ -199,37 +284,95 @@ pub async fn poll_feed_in_turn(ctx: &Context, feed: &FeedConfig, turn: Option<Tu
             return report;
         }
     };
-    if state.url != feed.url.as_str() {
-        // The configured URL changed: the old validators belong to another document.
+    let configured = state.configured_url.clone().unwrap_or(state.url.clone());
+    if configured != feed.url.as_str() {
+        // The configured URL changed: the old validators and redirects belong to another
+        // document, and an operator edit re-enables a parked feed.
         state.url = feed.url.to_string();
         state.etag = None;
         state.last_modified = None;
+        state.pending_move = None;
+        state.parked = None;
+        state.retry_after_until = None;
     }
-    let result = poll_inner(ctx, feed, &mut state, &mut report, now, turn.as_ref()).await;
+    state.configured_url = Some(feed.url.to_string());
+    if !opts.force {
+        if let Some(hold) = schedule::hold(&state, now) {
+            drop(turn);
+            let (reason, until) = match hold {
+                Hold::Parked(r) => (format!("parked: {r}"), None),
+                Hold::RetryAfter(t) => ("rate limited (Retry-After)".to_string(), Some(t)),
+            };
+            report.status = PollStatus::Deferred { reason, until };
+            return report;
+        }
+    }
+    let result = poll_inner(
+        ctx,
+        feed,
+        &mut state,
+        &mut report,
+        now,
+        &policy,
+        opts.force,
+        turn.as_ref(),
+    )
+    .await;
     drop(turn);
     report.elapsed_ms = start.elapsed().as_millis() as u64;
-    state.last_poll = Some(now);
-    state.polls += 1;
     match result {
         Ok(()) => {
+            state.last_poll = Some(now);
+            state.polls += 1;
+            state.last_success = Some(now);
             state.consecutive_failures = 0;
             state.last_error = None;
+            state.last_error_kind = None;
+            state.retry_after_until = None;
+            if state.parked.take().is_some() {
+                tracing::info!({ fields::FEED } = %feed.name, "parked feed answered again: re-enabled");
+            }
             tracing::info!(
-                { fields::FEED } = %feed.name, { fields::URL } = %feed.url, { fields::STATUS } = report.http_status.unwrap_or(0),
+                { fields::FEED } = %feed.name, { fields::URL } = %state.url, { fields::STATUS } = report.http_status.unwrap_or(0),
                 { fields::ELAPSED_MS } = report.elapsed_ms, new = report.new, updated = report.updated,
                 duplicate = report.duplicate, unchanged = report.unchanged, "feed polled"
             );
         }
-        Err(reason) => {
+        Err(f) if f.held.is_some() => {
+            // Nothing was sent: another feed on this host was told to wait. Not a failure.
+            state.retry_after_until = f.held;
+            report.status = PollStatus::Deferred {
+                reason: "rate limited (Retry-After on this host)".into(),
+                until: f.held,
+            };
+        }
+        Err(f) => {
+            state.last_poll = Some(now);
+            state.polls += 1;
             state.consecutive_failures += 1;
-            state.last_error = Some(reason.clone());
+            state.pending_move = None;
+            state.last_error = Some(f.message.clone());
+            state.last_error_kind = Some(f.kind.to_string());
+            state.retry_after_until = f
+                .retry_after
+                .map(|s| now + chrono::Duration::seconds(s as i64));
+            if f.gone {
+                state.parked = Some(format!(
+                    "410 Gone at {}; re-enable with `feedkeeper feeds enable {}`",
+                    now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    feed.name
+                ));
+            }
             tracing::warn!(
-                { fields::FEED } = %feed.name, { fields::URL } = %feed.url, { fields::STATUS } = report.http_status.unwrap_or(0),
-                { fields::ELAPSED_MS } = report.elapsed_ms, error = %reason, "feed poll failed"
+                { fields::FEED } = %feed.name, { fields::URL } = %state.url, { fields::STATUS } = report.http_status.unwrap_or(0),
+                { fields::ELAPSED_MS } = report.elapsed_ms, error = %f.message, "feed poll failed"
             );
-            report.status = PollStatus::Failed(reason);
+            report.status = PollStatus::Failed(f.message);
         }
     }
+    let due = schedule::next_poll(feed, &state, &policy, now);
+    state.next_poll = due.at;
+    state.next_poll_reason = Some(due.reason);
     if let Err(e) = ctx
         .store
         .put_feed_state(&state)
@@ -240,43 +383,128 @@ pub async fn poll_feed_in_turn(ctx: &Context, feed: &FeedConfig, turn: Option<Tu
     report
 }
 
+/// The leading run of permanent redirects (301/308) of a chain, as the URL it ends at. A
+/// temporary hop first means the subscription must not move (case 022 #7).
+fn permanent_target(outcome: &FetchOutcome) -> Option<&Url> {
+    outcome
+        .redirects
+        .iter()
+        .take_while(|r| matches!(r.status, 301 | 308))
+        .last()
+        .map(|r| &r.to)
+}
+
+/// Counts a permanent redirect seen on a successful poll; adopts it after `move_after`.
+fn observe_redirects(
+    feed: &FeedConfig,
+    state: &mut FeedState,
+    outcome: &FetchOutcome,
+    policy: &Policy,
+) {
+    let Some(target) = permanent_target(outcome) else {
+        state.pending_move = None;
+        return;
+    };
+    let seen = match &state.pending_move {
+        Some(p) if p.to == target.as_str() => p.seen + 1,
+        _ => 1,
+    };
+    if seen >= policy.move_after {
+        tracing::info!(
+            { fields::FEED } = %feed.name, from = %state.url, to = %target, polls = seen,
+            "feed moved permanently: polling the new URL from now on"
+        );
+        state.url = target.to_string();
+        state.pending_move = None;
+    } else {
+        state.pending_move = Some(PendingMove {
+            to: target.to_string(),
+            seen,
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn poll_inner(
     ctx: &Context,
     feed: &FeedConfig,
     state: &mut FeedState,
     report: &mut PollReport,
     now: DateTime<Utc>,
+    policy: &Policy,
+    force: bool,
     turn: Option<&Turn>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
+    let url = Url::parse(&state.url).unwrap_or_else(|_| feed.url.clone());
+    let unconditional = schedule::wants_unconditional(state, policy, now);
     let req = FetchRequest {
-        url: feed.url.clone(),
+        url,
         kind: Kind::Feed,
-        etag: state.etag.clone(),
-        last_modified: state.last_modified.clone(),
+        etag: state.etag.clone().filter(|_| !unconditional),
+        last_modified: state.last_modified.clone().filter(|_| !unconditional),
         trusted: true,
         allow_private: feed.allow_private_networks,
     };
-    let outcome = match ctx.fetcher.fetch(&req).await {
+    let opts = RequestOptions {
+        headers: feed.headers.clone(),
+        basic_auth: feed.basic_auth.clone(),
+        cookie: feed.cookie.clone(),
+        ignore_hold: force,
+    };
+    let outcome = match ctx.fetcher.fetch_with(&req, &opts).await {
         Ok(o) => o,
         Err(e) => {
-            if let FetchError::Status { status, .. } = &e {
-                report.http_status = Some(*status);
-                state.last_status = Some(*status);
+            let mut f = Failure::other(e.kind(), format!("fetch {e}"));
+            match &e {
+                FetchError::Status {
+                    status,
+                    retry_after,
+                    ..
+                } => {
+                    report.http_status = Some(*status);
+                    state.last_status = Some(*status);
+                    f.retry_after = *retry_after;
+                    f.gone = *status == 410;
+                    f.kind = match status {
+                        429 | 503 => "rate limited",
+                        410 => "gone",
+                        _ => "http status",
+                    };
+                }
+                FetchError::Held { until, .. } => f.held = Some(*until),
+                _ => {}
             }
-            return Err(format!("fetch {e}"));
+            return Err(f);
         }
     };
     report.http_status = Some(outcome.status);
     state.last_status = Some(outcome.status);
     state.last_elapsed_ms = Some(outcome.elapsed_ms);
     state.bytes += outcome.body.len() as u64;
+    if unconditional {
+        state.last_unconditional = Some(now);
+    }
+    // RFC 9111 §4.3.4: a 304 updates the stored validators it carries.
+    if outcome.etag.is_some() {
+        state.etag = outcome.etag.clone();
+    }
+    if outcome.last_modified.is_some() {
+        state.last_modified = outcome.last_modified.clone();
+    }
+    state.hints.max_age_secs = outcome
+        .cache_control
+        .as_deref()
+        .and_then(crate::fetch::parse_max_age);
+    state.hints.expires = outcome
+        .expires
+        .as_deref()
+        .and_then(crate::fetch::parse_http_date)
+        .filter(|t| *t > now);
     if outcome.not_modified() {
         state.not_modified += 1;
         report.status = PollStatus::NotModified;
+        observe_redirects(feed, state, &outcome, policy);
         return Ok(());
-    }
-    if state.etag.is_none() && state.last_modified.is_none() {
-        state.last_unconditional = Some(now);
     }
     let opts = parse::ParseOptions {
         timezone: feed.timezone,
@@ -289,15 +517,19 @@ async fn poll_inner(
         Some(&outcome.final_url),
         &opts,
     )
-    .map_err(|e| format!("parse {}: {e}", outcome.final_url))?;
-    // Validators are stored only once the body was read and parsed, so a broken response is
-    // fetched in full next time.
-    state.etag = outcome.etag.clone();
-    state.last_modified = outcome.last_modified.clone();
-    state.last_success = Some(now);
+    .map_err(|e| Failure::other("parse", format!("parse {}: {e}", outcome.final_url)))?;
+    let h = &parsed.hints;
+    state.hints = PollHints {
+        ttl_secs: h.ttl_minutes.map(|m| u64::from(m) * 60),
+        skip_hours: h.skip_hours.clone(),
+        skip_days: h.skip_days.clone(),
+        update_period_secs: h.update_period_secs,
+        ..state.hints.clone()
+    };
+    observe_redirects(feed, state, &outcome, policy);
     ingest(ctx, feed, &parsed, report, now, turn)
         .await
-        .map_err(|e| format!("store: {e}"))
+        .map_err(|e| Failure::other("store", format!("store: {e}")))
 }
 
 /// An entry with its derived identity.
@@ -840,15 +1072,25 @@ fn new_or_duplicate(
 }
 
 /// Polls every given feed once, concurrently (bounded by the fetcher's limits), storing in
-/// the given order (see [`Sequencer`]), and returns the reports in that order.
+/// the given order (see [`Sequencer`]), and returns the reports in that order. Feeds held by
+/// `Retry-After` or parked are deferred.
 pub async fn poll_all(ctx: &Context, feeds: &[FeedConfig]) -> Vec<PollReport> {
+    poll_all_with(ctx, feeds, PollOptions::default()).await
+}
+
+/// [`poll_all`] with [`PollOptions`] (`--force`).
+pub async fn poll_all_with(
+    ctx: &Context,
+    feeds: &[FeedConfig],
+    opts: PollOptions,
+) -> Vec<PollReport> {
     let seq = Arc::new(Sequencer::default());
     let polls = feeds.iter().enumerate().map(|(index, f)| {
         let turn = Turn {
             seq: Arc::clone(&seq),
             index,
         };
-        poll_feed_in_turn(ctx, f, Some(turn))
+        poll_feed_with(ctx, f, Some(turn), opts)
     });
     futures_util::future::join_all(polls).await
 }
