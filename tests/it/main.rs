@@ -1,4 +1,6 @@
 //! The one integration-test binary (STYLE.md habit 9): each module covers one stage or feature.
 
+mod dedup;
 mod e2e;
+mod store;
 mod support;
