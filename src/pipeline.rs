@@ -9,7 +9,11 @@
 //!   content hash is already stored is a *duplicate*: it adds a `seen_in` entry, not an article;
 //! - an item on the article's own route whose page changed (re-checked with conditional GET
 //!   when the feed changed) gets a new revision when the content hash, title or dates differ;
-//!   duplicate routes never add revisions.
+//!   duplicate routes never add revisions;
+//! - a new item of an article's own feed whose URL or content is known while the article's
+//!   own item is gone from the document is a *rotated guid*: it takes over as the own route;
+//! - the *watch window* re-fetches recently published pages at `[dedup] watch` delays on the
+//!   feed's poll, even after a 304, so silent edits become revisions (`recheck_due`).
 
 use crate::config::{Config, FeedConfig};
 use crate::dedup;
@@ -910,12 +914,17 @@ fn new_or_duplicate(
                 && !article.item_key.is_empty()
                 && !doc.keys.contains(article.item_key.as_str());
             let mut old_own = None;
+            let mut revision = None;
             if rotated {
                 old_own = store.route(&article.feed, &article.item_key)?.map(|mut r| {
                     r.own = false;
                     r
                 });
                 updated.item_key = it.key.clone();
+                // The article's own item, under its new guid: its edits count.
+                if body.extraction == ExtractionStatus::Ok || !feed.scrape {
+                    revision = revise(&mut updated, &body, now, store)?;
+                }
             }
             if !updated
                 .seen_in
@@ -942,16 +951,22 @@ fn new_or_duplicate(
             if let Some(r) = &old_own {
                 routes.push((article.feed.as_str(), article.item_key.as_str(), r));
             }
+            let index_hash = revision.is_some() && provable;
+            if revision.is_some() {
+                updated.simhash = dedup::simhash(&updated.text, ctx.config.dedup.min_hash_words);
+            }
             store.write(&ArticleWrite {
                 article: &updated,
                 previous: Some(&article),
-                revision: None,
+                revision: revision.as_ref(),
                 routes,
                 urls,
-                index_hash: false,
+                index_hash,
                 others: Vec::new(),
             })?;
-            if rotated {
+            if revision.is_some() {
+                report.updated += 1;
+            } else if rotated {
                 report.unchanged += 1;
             } else {
                 report.duplicate += 1;

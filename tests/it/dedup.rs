@@ -286,3 +286,102 @@ fn case_017_same_story_in_two_feeds() {
         .count();
     assert_eq!(ceasefire_entries, 1);
 }
+
+fn rss(items: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>t</title><link>https://n.example/</link><description>d</description>",
+    );
+    for (guid, link, title, body) in items {
+        x.push_str(&format!(
+            "<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid><pubDate>Fri, 21 Nov 2025 12:08:00 +0000</pubDate><description>{}</description></item>",
+            html_escape::encode_text(body)
+        ));
+    }
+    x.push_str("</channel></rss>");
+    x.into_bytes()
+}
+
+fn reference_text() -> String {
+    let m = crate::support::manifest("aa-ar");
+    m["resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|v| {
+            v["kind"] == "article"
+                && v["expected"]["body_text"]
+                    .as_str()
+                    .is_some_and(|t| t.len() > 2000)
+        })
+        .unwrap()["expected"]["body_text"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The same wire story lightly edited by a second outlet (one sentence reworded, another URL):
+/// not merged (different content), but linked as near-duplicates both ways and shown by
+/// `show`. A guid rotation in the first feed with the same URL stays the same article.
+#[test]
+fn near_duplicates_linked_and_guid_rotation_keeps_article() {
+    let text = reference_text();
+    let html: String = text.split("\n\n").map(|p| format!("<p>{p}</p>")).collect();
+    let edited = html.replacen("الجمعة", "يوم الجمعة الماضي", 1);
+    assert_ne!(html, edited);
+    let server = MapServer::start();
+    server.put(
+        "/a.xml",
+        "application/rss+xml",
+        rss(&[("a-1", "https://a.example/story", "خبر", &html)]),
+    );
+    server.put(
+        "/b.xml",
+        "application/rss+xml",
+        rss(&[("b-1", "https://b.example/copy", "خبر", &edited)]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &[
+            ("a", format!("{}/a.xml", server.base), false),
+            ("b", format!("{}/b.xml", server.base), false),
+        ],
+        "",
+    );
+    assert_eq!(
+        feedkeeper_ok(&["run", "--once", "--config", &cfg]),
+        "a: 1 new, 0 updated, 0 duplicate, 0 unchanged\nb: 1 new, 0 updated, 0 duplicate, 0 unchanged\n"
+    );
+    let a = &query(&cfg, Some("a"))[0];
+    let b = &query(&cfg, Some("b"))[0];
+    assert_eq!(
+        show(&cfg, a["id"].as_str().unwrap())["near_duplicates"],
+        serde_json::json!([b["id"]])
+    );
+    assert_eq!(
+        show(&cfg, b["id"].as_str().unwrap())["near_duplicates"],
+        serde_json::json!([a["id"]])
+    );
+
+    // Feed a rotates its guid; same URL, body gains a paragraph: same article, revision 2.
+    let more = format!("{html}<p>تحديث: أضيفت تفاصيل جديدة.</p>");
+    server.put(
+        "/a.xml",
+        "application/rss+xml",
+        rss(&[(
+            "a-2-rotated",
+            "https://a.example/story?utm_source=rss",
+            "خبر",
+            &more,
+        )]),
+    );
+    assert_eq!(
+        feedkeeper_ok(&["run", "--once", "--config", &cfg]),
+        "a: 0 new, 1 updated, 0 duplicate, 0 unchanged\nb: 0 new, 0 updated, 0 duplicate, 1 unchanged\n"
+    );
+    let all = query(&cfg, None);
+    assert_eq!(all.len(), 2);
+    let a2 = all.iter().find(|x| x["id"] == a["id"]).unwrap();
+    assert_eq!(a2["revisions"], 2);
+    assert!(a2["text"].as_str().unwrap().contains("أضيفت تفاصيل جديدة"));
+}
