@@ -111,6 +111,10 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
         format: QueryFormat,
+        /// List duplicate groups instead: every article reached through more than one
+        /// route, with its id, URLs and feeds.
+        #[arg(long)]
+        duplicates: bool,
     },
     /// Show one article (and its revision history).
     Show {
@@ -122,6 +126,10 @@ pub enum Command {
         /// List every revision.
         #[arg(long)]
         history: bool,
+        /// Word-level diff between revisions A and B (e.g. `1..2`); words removed are shown
+        /// as `[-…-]`, words added as `{+…+}`.
+        #[arg(long, value_name = "A..B")]
+        diff: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
@@ -147,8 +155,16 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Validate the config and the store; exit 2 when the config is wrong.
+    /// Validate the config and the store (every index entry points at a stored article);
+    /// exit 2 when the config is wrong, 1 when the store is inconsistent.
     Check {
+        /// Config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Apply `[retention]`: remove (and tombstone) old articles, cap histories; report what
+    /// was removed. Removes nothing when no retention limit is configured.
+    Gc {
         /// Config file.
         #[arg(long, short)]
         config: Option<PathBuf>,
@@ -276,7 +292,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             lang,
             limit,
             format,
+            duplicates,
         } => {
+            if duplicates {
+                return cmd_duplicates(config.as_deref(), format);
+            }
             let now = chrono::Utc::now();
             let filter = crate::query::Filter {
                 feed,
@@ -298,8 +318,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             id,
             history,
+            diff,
             format,
-        } => cmd_show(config.as_deref(), &id, history, format),
+        } => match diff {
+            Some(range) => cmd_diff(config.as_deref(), &id, &range, format),
+            None => cmd_show(config.as_deref(), &id, history, format),
+        },
         Command::Export {
             config,
             format,
@@ -321,6 +345,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cmd_export(config.as_deref(), &filter, format, output.as_deref())
         }
         Command::Check { config } => cmd_check(config.as_deref()),
+        Command::Gc { config } => cmd_gc(config.as_deref()),
         Command::Feeds { config, action } => cmd_feeds(config.as_deref(), action),
     }
 }
@@ -428,6 +453,38 @@ fn cmd_query(
     Ok(ExitCode::SUCCESS)
 }
 
+fn cmd_duplicates(config: Option<&std::path::Path>, format: QueryFormat) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    let store = open_store(&cfg)?;
+    let groups = crate::query::duplicates(&store)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        QueryFormat::Table => {
+            for a in &groups {
+                writeln!(out, "{}  \u{2068}{}\u{2069}", a.id, a.title)?;
+                for s in &a.seen_in {
+                    writeln!(out, "    {:<16}  {}", s.feed, s.url)?;
+                }
+            }
+        }
+        QueryFormat::Json => {
+            let v: Vec<_> = groups.iter().map(crate::query::duplicate_json).collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+        QueryFormat::Jsonl => {
+            for a in &groups {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&crate::query::duplicate_json(a))?
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn rfc3339_or_dash(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
     rfc3339(d).unwrap_or_else(|| "-".into())
 }
@@ -456,6 +513,8 @@ fn cmd_show(
             if history {
                 v["history"] = serde_json::to_value(&revisions)?;
             }
+            v["near_duplicates"] =
+                serde_json::json!(a.near.iter().map(|n| &n.0).collect::<Vec<_>>());
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
         ShowFormat::Text => {
@@ -483,6 +542,13 @@ fn cmd_show(
                     rfc3339_or_dash(Some(s.seen_at)),
                     s.url
                 )?;
+            }
+            if !a.near.is_empty() {
+                writeln!(out, "near-duplicates:")?;
+                for n in &a.near {
+                    let t = store.article(n)?.map(|x| x.title).unwrap_or_default();
+                    writeln!(out, "  {n}  \u{2068}{t}\u{2069}")?;
+                }
             }
             if history {
                 writeln!(out, "history:")?;
@@ -541,11 +607,152 @@ fn cmd_check(config: Option<&std::path::Path>) -> Result<ExitCode> {
         cfg.sites.len()
     );
     let store = open_store(&cfg)?;
+    let report = store.check()?;
+    if !report.problems.is_empty() {
+        for p in &report.problems {
+            eprintln!("store: {p}");
+        }
+        anyhow::bail!(
+            "store {}: {} inconsistencies (see above)",
+            cfg.store_path.display(),
+            report.problems.len()
+        );
+    }
     println!(
-        "store: ok ({} articles at {})",
-        store.article_count(),
-        cfg.store_path.display()
+        "store: ok ({} articles, {} revisions at {}; schema v{}; {} bytes per article, {} bytes per revision)",
+        report.articles,
+        report.revisions,
+        cfg.store_path.display(),
+        store.schema_version()?,
+        report.bytes_per_article(),
+        report.bytes_per_revision()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_gc(config: Option<&std::path::Path>) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    let store = open_store(&cfg)?;
+    if !cfg.retention.any() {
+        println!(
+            "gc: nothing removed: no [retention] limit is configured (max_age, max_per_feed, max_revisions)"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = &cfg.retention;
+    let retention = crate::store::Retention {
+        max_age: r.max_age.and_then(|d| chrono::Duration::from_std(d).ok()),
+        max_per_feed: r.max_per_feed,
+        max_revisions: r.max_revisions,
+    };
+    let report = store.gc(&retention, chrono::Utc::now())?;
+    println!(
+        "gc: removed {} articles by age, {} by per-feed count, {} revisions by history cap",
+        report.removed_by_age.len(),
+        report.removed_by_count.len(),
+        report.revisions_removed
+    );
+    for id in &report.removed_by_age {
+        println!("  {id}  age");
+    }
+    for id in &report.removed_by_count {
+        println!("  {id}  count");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Word-level diff of two texts: unchanged words as they are, removed `[-…-]`, added `{+…+}`.
+/// Words are never split, so right-to-left text stays readable.
+pub fn word_diff(old: &str, new: &str) -> String {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::configure().diff_words(old, new);
+    let mut out = String::new();
+    let mut open: Option<ChangeTag> = None;
+    let close = |out: &mut String, tag: Option<ChangeTag>| match tag {
+        Some(ChangeTag::Delete) => out.push_str("-]"),
+        Some(ChangeTag::Insert) => out.push_str("+}"),
+        _ => {}
+    };
+    for change in diff.iter_all_changes() {
+        let tag = change.tag();
+        let value = change.value();
+        if open != Some(tag) {
+            // Keep whitespace outside the markers.
+            if tag != ChangeTag::Equal && value.trim().is_empty() && open.is_some() {
+                out.push_str(value);
+                continue;
+            }
+            close(&mut out, open);
+            match tag {
+                ChangeTag::Delete => out.push_str("[-"),
+                ChangeTag::Insert => out.push_str("{+"),
+                ChangeTag::Equal => {}
+            }
+            open = Some(tag);
+        }
+        out.push_str(value);
+    }
+    close(&mut out, open);
+    out
+}
+
+fn cmd_diff(
+    config: Option<&std::path::Path>,
+    id: &str,
+    range: &str,
+    format: ShowFormat,
+) -> Result<ExitCode> {
+    let (a, b) = range
+        .split_once("..")
+        .and_then(|(a, b)| Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?)))
+        .ok_or_else(|| {
+            UsageError(format!(
+                "show --diff: expected A..B with revision numbers, got {range:?} (e.g. 1..2)"
+            ))
+        })?;
+    let cfg = load_config(config)?;
+    let store = open_store(&cfg)?;
+    let Some(article) = crate::query::find(&store, id)? else {
+        anyhow::bail!("show: no article with id {id:?} (ids are printed by `feedkeeper query`)");
+    };
+    let revs = store.revisions(&article.id)?;
+    let get = |n: u32| {
+        revs.iter().find(|r| r.number == n).ok_or_else(|| {
+            let have: Vec<String> = revs.iter().map(|r| r.number.to_string()).collect();
+            UsageError(format!(
+                "show --diff: article {} has no revision {n} (it has {})",
+                article.id,
+                have.join(", ")
+            ))
+        })
+    };
+    let (ra, rb) = (get(a)?, get(b)?);
+    let title = word_diff(&ra.title, &rb.title);
+    let text = word_diff(&ra.text, &rb.text);
+    match format {
+        ShowFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "id": article.id.0, "from": a, "to": b, "title": title, "text": text,
+                "changed": rb.changed,
+            }))?
+        ),
+        ShowFormat::Text => {
+            println!(
+                "--- {} rev {a}  {}",
+                article.id,
+                rfc3339_or_dash(Some(ra.seen_at))
+            );
+            println!(
+                "+++ {} rev {b}  {}",
+                article.id,
+                rfc3339_or_dash(Some(rb.seen_at))
+            );
+            println!("title: {title}");
+            println!();
+            println!("{text}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

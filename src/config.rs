@@ -40,6 +40,10 @@ pub mod defaults {
     pub const PER_HOST_GAP_MS: u64 = 1000;
     /// Bodies shorter than this many words are deduplicated by identity only, never by hash.
     pub const MIN_HASH_WORDS: usize = 40;
+    /// Watch window: delays after publication at which a recent article's page is re-fetched.
+    pub const WATCH: &[&str] = &["1h", "6h", "24h"];
+    /// Largest SimHash Hamming distance (of 64 bits) at which two bodies are near-duplicates.
+    pub const NEAR_DUPLICATE_DISTANCE: u32 = 6;
     /// Maximum redirects followed.
     pub const MAX_REDIRECTS: usize = 10;
     /// Grace period for in-flight work at shutdown, seconds.
@@ -105,6 +109,8 @@ struct RawConfig {
     #[serde(default)]
     dedup: RawDedup,
     #[serde(default)]
+    retention: RawRetention,
+    #[serde(default)]
     daemon: RawDaemon,
     #[serde(default)]
     feed: Vec<RawFeed>,
@@ -138,6 +144,16 @@ struct RawFetch {
 #[serde(deny_unknown_fields)]
 struct RawDedup {
     min_hash_words: Option<usize>,
+    watch: Option<Vec<String>>,
+    near_duplicate_distance: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    max_age: Option<String>,
+    max_per_feed: Option<usize>,
+    max_revisions: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +201,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// Deduplication settings.
     pub dedup: DedupConfig,
+    /// Retention settings (nothing is removed unless one is set).
+    pub retention: RetentionConfig,
     /// Daemon settings.
     pub daemon: DaemonConfig,
     /// The feeds, in file order; names are unique.
@@ -252,13 +270,41 @@ pub fn default_user_agent() -> String {
 pub struct DedupConfig {
     /// Bodies with fewer words are deduplicated by identity only, never by content hash.
     pub min_hash_words: usize,
+    /// Watch window (`[dedup] watch`): delays after publication at which a recently published
+    /// article's page is re-fetched even when its feed item did not change.
+    pub watch: Vec<Duration>,
+    /// Largest SimHash distance at which two articles are linked as near-duplicates.
+    pub near_duplicate_distance: u32,
 }
 
 impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
             min_hash_words: defaults::MIN_HASH_WORDS,
+            watch: defaults::WATCH
+                .iter()
+                .filter_map(|s| parse_duration_str(s))
+                .collect(),
+            near_duplicate_distance: defaults::NEAR_DUPLICATE_DISTANCE,
         }
+    }
+}
+
+/// `[retention]`: what `feedkeeper gc` may remove. Every limit is off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetentionConfig {
+    /// Remove articles first seen (published, else first seen) longer ago than this.
+    pub max_age: Option<Duration>,
+    /// Keep at most this many articles per feed (newest kept).
+    pub max_per_feed: Option<usize>,
+    /// Keep at most this many revisions per article (the first and the newest are kept).
+    pub max_revisions: Option<u32>,
+}
+
+impl RetentionConfig {
+    /// Whether any limit is set.
+    pub fn any(&self) -> bool {
+        self.max_age.is_some() || self.max_per_feed.is_some() || self.max_revisions.is_some()
     }
 }
 
@@ -495,9 +541,40 @@ impl Config {
         if let Some(s) = raw.daemon.shutdown_grace {
             daemon.shutdown_grace = parse_duration("daemon.shutdown_grace", &s)?;
         }
-        let dedup = DedupConfig {
+        let mut dedup = DedupConfig {
             min_hash_words: raw.dedup.min_hash_words.unwrap_or(defaults::MIN_HASH_WORDS),
+            ..DedupConfig::default()
         };
+        if let Some(list) = raw.dedup.watch {
+            dedup.watch = list
+                .iter()
+                .map(|s| parse_duration("dedup.watch", s))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(d) = raw.dedup.near_duplicate_distance {
+            if d > 32 {
+                return Err(invalid(
+                    "dedup.near_duplicate_distance",
+                    format!("{d} is too large: use 0..=32 bits of 64 (default 6)"),
+                ));
+            }
+            dedup.near_duplicate_distance = d;
+        }
+        let retention = RetentionConfig {
+            max_age: raw
+                .retention
+                .max_age
+                .map(|s| parse_duration("retention.max_age", &s))
+                .transpose()?,
+            max_per_feed: raw.retention.max_per_feed,
+            max_revisions: raw.retention.max_revisions,
+        };
+        if retention.max_revisions == Some(0) || retention.max_revisions == Some(1) {
+            return Err(invalid(
+                "retention.max_revisions",
+                "must be at least 2 (the first and the latest revision are always kept)",
+            ));
+        }
         let mut names = HashSet::new();
         let mut feeds = Vec::with_capacity(raw.feed.len());
         for (i, rf) in raw.feed.into_iter().enumerate() {
@@ -651,6 +728,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(defaults::STORE_PATH)),
             fetch,
             dedup,
+            retention,
             daemon,
             feeds,
             sites: raw.site,

@@ -185,6 +185,86 @@ pub fn identity_key(
     IdentityKey::TitleDate(h.to_hex()[..32].to_string())
 }
 
+/// 64-bit SimHash (Charikar) of the word 3-shingles of [`normalize_text`] of `text`, each
+/// shingle hashed with BLAKE3. Returns 0 for bodies of fewer than `min_words` words: too
+/// little text to call two bodies near-duplicates.
+pub fn simhash(text: &str, min_words: usize) -> u64 {
+    let norm = normalize_text(text);
+    let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.len() < min_words.max(3) {
+        return 0;
+    }
+    let mut counts = [0i32; 64];
+    for sh in words.windows(3) {
+        let mut hasher = blake3::Hasher::new();
+        for w in sh {
+            hasher.update(w.as_bytes());
+            hasher.update(b" ");
+        }
+        let bytes = hasher.finalize();
+        let mut h = [0u8; 8];
+        h.copy_from_slice(&bytes.as_bytes()[..8]);
+        let h = u64::from_le_bytes(h);
+        for (i, c) in counts.iter_mut().enumerate() {
+            if h >> i & 1 == 1 {
+                *c += 1;
+            } else {
+                *c -= 1;
+            }
+        }
+    }
+    let mut out = 0u64;
+    for (i, c) in counts.iter().enumerate() {
+        if *c > 0 {
+            out |= 1 << i;
+        }
+    }
+    // 0 means "not comparable"; a real all-zero fingerprint is vanishingly rare.
+    out.max(1)
+}
+
+/// Hamming distance between two SimHashes.
+pub fn simhash_distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
+
+/// Watch window: the times at which an article's page is re-fetched, given when it was
+/// published (else first seen), when feedkeeper first saw it, and the configured delays.
+/// Only times still in the future of `first_seen` are kept, so an old story seen for the
+/// first time is not watched at all.
+pub fn watch_times(
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    first_seen: chrono::DateTime<chrono::Utc>,
+    delays: &[std::time::Duration],
+) -> Vec<chrono::DateTime<chrono::Utc>> {
+    let base = published.unwrap_or(first_seen).min(first_seen);
+    let mut v: Vec<_> = delays
+        .iter()
+        .filter_map(|d| chrono::Duration::from_std(*d).ok())
+        .map(|d| base + d)
+        .filter(|t| *t > first_seen)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Whether an article with these pending watch times is due for a re-fetch at `now`.
+pub fn watch_due(
+    watch: &[chrono::DateTime<chrono::Utc>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    watch.first().is_some_and(|t| *t <= now)
+}
+
+/// The watch times left after a re-fetch at `now`.
+pub fn watch_after(
+    watch: &[chrono::DateTime<chrono::Utc>],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<chrono::DateTime<chrono::Utc>> {
+    watch.iter().copied().filter(|t| *t > now).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +290,52 @@ mod tests {
             content_hash("محمد ذهب إلى المدرسـة")
         );
         assert_ne!(content_hash("a b"), content_hash("a c"));
+    }
+
+    #[test]
+    fn watch_window_is_a_function_of_now() {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let delays = [3600, 6 * 3600, 24 * 3600].map(std::time::Duration::from_secs);
+        let w = watch_times(
+            Some(t("2025-11-21T12:08:00Z")),
+            t("2025-11-21T12:30:00Z"),
+            &delays,
+        );
+        assert_eq!(
+            w,
+            [
+                t("2025-11-21T13:08:00Z"),
+                t("2025-11-21T18:08:00Z"),
+                t("2025-11-22T12:08:00Z")
+            ]
+        );
+        assert!(!watch_due(&w, t("2025-11-21T13:00:00Z")));
+        assert!(watch_due(&w, t("2025-11-21T13:08:00Z")));
+        assert_eq!(
+            watch_after(&w, t("2025-11-21T19:00:00Z")),
+            [t("2025-11-22T12:08:00Z")]
+        );
+        // An old story first seen today is not watched.
+        assert!(
+            watch_times(
+                Some(t("2020-01-01T00:00:00Z")),
+                t("2025-01-01T00:00:00Z"),
+                &delays
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn simhash_near_and_far() {
+        let a = "the quick brown fox jumps over the lazy dog while the farmer watches from the old red barn near the river bank at dawn";
+        let b = "the quick brown fox jumps over the lazy dog while the farmer watches from the old red barn near the river bank at dusk";
+        let c = "parliament passed the budget after a long night of debate about taxes schools hospitals and the new railway line to the north";
+        assert!(
+            simhash_distance(simhash(a, 10), simhash(b, 10))
+                < simhash_distance(simhash(a, 10), simhash(c, 10))
+        );
+        assert_eq!(simhash("too short", 10), 0);
     }
 
     #[test]

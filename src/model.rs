@@ -134,6 +134,21 @@ pub struct Article {
     /// Why extraction fell back or failed.
     #[serde(default)]
     pub extraction_reason: Option<String>,
+    /// Route key (within [`Article::feed`]) of the article's own identity: the only route
+    /// whose page may add revisions.
+    #[serde(default)]
+    pub item_key: String,
+    /// Watch window: when the page is still to be re-fetched (UTC, ascending); emptied as
+    /// the times pass (see [`crate::dedup::watch_times`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub watch: Vec<DateTime<Utc>>,
+    /// 64-bit SimHash of the body's word shingles (see [`crate::dedup::simhash`]); 0 when the
+    /// body is too short to compare.
+    #[serde(default)]
+    pub simhash: u64,
+    /// Near-duplicates: other articles whose SimHash is within the configured distance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub near: Vec<ArticleId>,
 }
 
 /// One version of an article's content. Revisions are append-only.

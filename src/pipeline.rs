@@ -9,7 +9,11 @@
 //!   content hash is already stored is a *duplicate*: it adds a `seen_in` entry, not an article;
 //! - an item on the article's own route whose page changed (re-checked with conditional GET
 //!   when the feed changed) gets a new revision when the content hash, title or dates differ;
-//!   duplicate routes never add revisions.
+//!   duplicate routes never add revisions;
+//! - a new item of an article's own feed whose URL or content is known while the article's
+//!   own item is gone from the document is a *rotated guid*: it takes over as the own route;
+//! - the *watch window* re-fetches recently published pages at `[dedup] watch` delays on the
+//!   feed's poll, even after a 304, so silent edits become revisions (`recheck_due`).
 
 use crate::config::{Config, FeedConfig};
 use crate::dedup;
@@ -88,6 +92,8 @@ impl Context {
 pub struct PollOptions {
     /// Poll even a feed held by `Retry-After` or parked by 410 (`--force`).
     pub force: bool,
+    /// Poll as if at this time instead of the context's clock (tests of the watch window).
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// How a poll ended.
@@ -251,6 +257,11 @@ impl Failure {
     }
 }
 
+/// [`poll_feed_in_turn`] at an injected `now` (tests drive the watch window with it).
+pub async fn poll_feed_at(ctx: &Context, feed: &FeedConfig, turn: Option<Turn>, now: DateTime<Utc>) -> PollReport {
+    poll_feed_with(ctx, feed, turn, PollOptions { now: Some(now), ..PollOptions::default() }).await
+}
+
 /// [`poll_feed_in_turn`] with [`PollOptions`].
 pub async fn poll_feed_with(
     ctx: &Context,
@@ -259,7 +270,7 @@ pub async fn poll_feed_with(
     opts: PollOptions,
 ) -> PollReport {
     let start = std::time::Instant::now();
-    let now = ctx.clock.now();
+    let now = opts.now.unwrap_or_else(|| ctx.clock.now());
     let policy = Policy::for_feed(feed);
     let mut report = PollReport {
         feed: feed.name.clone(),
@@ -307,7 +318,7 @@ pub async fn poll_feed_with(
             return report;
         }
     }
-    let result = poll_inner(
+    let mut result = poll_inner(
         ctx,
         feed,
         &mut state,
@@ -319,6 +330,11 @@ pub async fn poll_feed_with(
     )
     .await;
     drop(turn);
+    if result.is_ok() {
+        result = recheck_due(ctx, feed, &mut report, now)
+            .await
+            .map_err(|e| Failure::other("store", format!("store: {e}")));
+    }
     report.elapsed_ms = start.elapsed().as_millis() as u64;
     match result {
         Ok(()) => {
@@ -796,34 +812,162 @@ async fn ingest(
     if let Some(t) = turn {
         t.seq.wait_turn(t.index).await;
     }
+    let keys: std::collections::HashSet<&str> = items.iter().map(|i| i.key.as_str()).collect();
     let _guard = ctx.ingest.lock().await;
     for ((it, route), page) in items.iter().zip(routes).zip(pages) {
         if let Page::Failed(reason) = &page {
             report.scrape_failed += 1;
             tracing::warn!({ fields::FEED } = %feed.name, { fields::URL } = it.link.as_deref().unwrap_or(""), error = %reason, "page not scraped");
         }
-        ingest_item(ctx, feed, parsed, it, route, page, report, now)?;
+        let doc = Doc {
+            feed,
+            parsed,
+            keys: &keys,
+        };
+        ingest_item(ctx, &doc, it, route, page, report, now)?;
     }
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn ingest_item(
+/// Ingests an already parsed document of `feed` at `now` (identify, dedup, store) with no
+/// network access when the feed has `scrape = false`: the entry point of the ingest
+/// benchmark and of tests that feed documents directly.
+///
+/// # Errors
+/// On store failure.
+pub async fn ingest_parsed(
     ctx: &Context,
     feed: &FeedConfig,
     parsed: &ParsedFeed,
+    now: DateTime<Utc>,
+) -> Result<PollReport, StoreError> {
+    let mut report = PollReport {
+        feed: feed.name.clone(),
+        status: PollStatus::Ok,
+        http_status: None,
+        new: 0,
+        updated: 0,
+        duplicate: 0,
+        unchanged: 0,
+        scrape_failed: 0,
+        elapsed_ms: 0,
+    };
+    ingest(ctx, feed, parsed, &mut report, now, None).await?;
+    Ok(report)
+}
+
+/// The document an item came from.
+struct Doc<'a> {
+    feed: &'a FeedConfig,
+    parsed: &'a ParsedFeed,
+    /// Route keys of every item in the document (to tell a rotated guid from a live one).
+    keys: &'a std::collections::HashSet<&'a str>,
+}
+
+/// Watch window: re-fetches (conditionally) the pages of this feed's articles whose watch
+/// time has come, even when the feed did not change (304), so silent edits become revisions.
+/// Returns after storing what changed; pages that fail are retried at the next watch time.
+async fn recheck_due(
+    ctx: &Context,
+    feed: &FeedConfig,
+    report: &mut PollReport,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if !feed.scrape {
+        return Ok(());
+    }
+    let store = &ctx.store;
+    for id in store.watch_due(&feed.name, now)? {
+        let Some(article) = store.article(&id)? else {
+            continue;
+        };
+        let route = store.route(&article.feed, &article.item_key)?;
+        let link = route
+            .as_ref()
+            .map(|r| r.link.clone())
+            .filter(|l| !l.is_empty());
+        let page = match &link {
+            Some(l) => fetch_page(ctx, feed, l, route.as_ref()).await,
+            None => Page::Skipped,
+        };
+        let _guard = ctx.ingest.lock().await;
+        // Re-read: another feed's poll may have written the article meanwhile.
+        let Some(article) = store.article(&id)? else {
+            continue;
+        };
+        let mut updated = article.clone();
+        updated.watch = dedup::watch_after(&article.watch, now);
+        let mut revision = None;
+        let mut route = route;
+        if let Page::Extracted {
+            extracted,
+            etag,
+            last_modified,
+            ..
+        } = &page
+        {
+            if dedup::word_count(&extracted.text) > 0 {
+                // No feed item here: title and dates stay as stored; only the body can change.
+                let last = store.revisions(&id)?.pop();
+                let body = Body {
+                    title: article.title.clone(),
+                    text: extracted.text.clone(),
+                    html: extracted.html.clone(),
+                    published: last.as_ref().and_then(|l| l.published),
+                    updated: last.as_ref().and_then(|l| l.updated),
+                    lang: extracted.lang.clone().or(article.lang.clone()),
+                    dir: extracted.dir.clone(),
+                    byline: None,
+                    tags: Vec::new(),
+                    page_canonical: None,
+                    extraction: ExtractionStatus::Ok,
+                    reason: None,
+                };
+                revision = revise(&mut updated, &body, now, store)?;
+            }
+            if let Some(r) = route.as_mut() {
+                r.page_etag = etag.clone();
+                r.page_last_modified = last_modified.clone();
+            }
+        }
+        if revision.is_some() {
+            report.updated += 1;
+        }
+        let routes: Vec<(&str, &str, &Route)> = route
+            .iter()
+            .map(|r| (article.feed.as_str(), article.item_key.as_str(), r))
+            .collect();
+        let index_hash = revision.is_some()
+            && dedup::word_count(&updated.text) >= ctx.config.dedup.min_hash_words;
+        store.write(&ArticleWrite {
+            article: &updated,
+            previous: Some(&article),
+            revision: revision.as_ref(),
+            routes,
+            urls: Vec::new(),
+            index_hash,
+            others: Vec::new(),
+        })?;
+    }
+    Ok(())
+}
+
+fn ingest_item(
+    ctx: &Context,
+    doc: &Doc<'_>,
     it: &Item<'_>,
     route: Option<Route>,
     page: Page,
     report: &mut PollReport,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let (feed, parsed) = (doc.feed, doc.parsed);
     let store = &ctx.store;
     // 1. A known route.
     if let Some(mut route) = route {
         let Some(article) = store.article(&route.article)? else {
             // A route to a missing article cannot happen (one transaction), but heal it.
-            return new_or_duplicate(ctx, feed, parsed, it, page, report, now);
+            return new_or_duplicate(ctx, doc, it, page, report, now);
         };
         let (page_etag, page_lm) = match &page {
             Page::Extracted {
@@ -838,6 +982,10 @@ fn ingest_item(
         let may_revise = route.own && (scraped || (!feed.scrape && item_changed));
         let mut updated = article.clone();
         updated.last_seen = now;
+        if route.own && (scraped || matches!(page, Page::NotModified)) {
+            // The page was just re-checked: watch times up to now are served.
+            updated.watch = dedup::watch_after(&article.watch, now);
+        }
         let mut revision = None;
         if may_revise {
             let body = choose_body(feed, parsed, it, &page);
@@ -857,6 +1005,9 @@ fn ingest_item(
         let routes = vec![(feed.name.as_str(), it.key.as_str(), &route)];
         let index_hash = revision.is_some()
             && dedup::word_count(&updated.text) >= ctx.config.dedup.min_hash_words;
+        if revision.is_some() {
+            updated.simhash = dedup::simhash(&updated.text, ctx.config.dedup.min_hash_words);
+        }
         store.write(&ArticleWrite {
             article: &updated,
             previous: Some(&article),
@@ -864,10 +1015,11 @@ fn ingest_item(
             routes,
             urls: Vec::new(),
             index_hash,
+            others: Vec::new(),
         })?;
         return Ok(());
     }
-    new_or_duplicate(ctx, feed, parsed, it, page, report, now)
+    new_or_duplicate(ctx, doc, it, page, report, now)
 }
 
 /// Compares a fresh body with the stored article; on a change of content hash, title or
@@ -927,16 +1079,15 @@ fn revise(
     Ok(Some(rev))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn new_or_duplicate(
     ctx: &Context,
-    feed: &FeedConfig,
-    parsed: &ParsedFeed,
+    doc: &Doc<'_>,
     it: &Item<'_>,
     page: Page,
     report: &mut PollReport,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let (feed, parsed) = (doc.feed, doc.parsed);
     let store = &ctx.store;
     let body = choose_body(feed, parsed, it, &page);
     let hash = dedup::content_hash(&body.text);
@@ -948,6 +1099,16 @@ fn new_or_duplicate(
         .cloned()
         .collect();
     urls.dedup();
+    // Removed by retention: never ingested again.
+    if store.tombstoned(
+        &feed.name,
+        &it.key,
+        &urls,
+        provable.then_some(hash.as_str()),
+    )? {
+        report.unchanged += 1;
+        return Ok(());
+    }
     let (page_etag, page_lm) = match &page {
         Page::Extracted {
             etag,
@@ -976,6 +1137,25 @@ fn new_or_duplicate(
     if let Some(id) = existing {
         if let Some(article) = store.article(&id)? {
             let mut updated = article.clone();
+            // A rotated guid: the article's own item is gone from its own feed's document and
+            // this new item of that feed carries the same URL or content. It takes over as the
+            // article's own identity (and may add revisions from now on).
+            let rotated = article.feed == feed.name
+                && !article.item_key.is_empty()
+                && !doc.keys.contains(article.item_key.as_str());
+            let mut old_own = None;
+            let mut revision = None;
+            if rotated {
+                old_own = store.route(&article.feed, &article.item_key)?.map(|mut r| {
+                    r.own = false;
+                    r
+                });
+                updated.item_key = it.key.clone();
+                // The article's own item, under its new guid: its edits count.
+                if body.extraction == ExtractionStatus::Ok || !feed.scrape {
+                    revision = revise(&mut updated, &body, now, store)?;
+                }
+            }
             if !updated
                 .seen_in
                 .iter()
@@ -991,22 +1171,36 @@ fn new_or_duplicate(
             }
             let route = Route {
                 article: id.clone(),
-                own: false,
+                own: rotated,
                 link: it.link.clone().unwrap_or_default(),
                 page_etag,
                 page_last_modified: page_lm,
                 item_fingerprint: it.fingerprint.clone(),
             };
-            let routes = vec![(feed.name.as_str(), it.key.as_str(), &route)];
+            let mut routes = vec![(feed.name.as_str(), it.key.as_str(), &route)];
+            if let Some(r) = &old_own {
+                routes.push((article.feed.as_str(), article.item_key.as_str(), r));
+            }
+            let index_hash = revision.is_some() && provable;
+            if revision.is_some() {
+                updated.simhash = dedup::simhash(&updated.text, ctx.config.dedup.min_hash_words);
+            }
             store.write(&ArticleWrite {
                 article: &updated,
                 previous: Some(&article),
-                revision: None,
+                revision: revision.as_ref(),
                 routes,
                 urls,
-                index_hash: false,
+                index_hash,
+                others: Vec::new(),
             })?;
-            report.duplicate += 1;
+            if revision.is_some() {
+                report.updated += 1;
+            } else if rotated {
+                report.unchanged += 1;
+            } else {
+                report.duplicate += 1;
+            }
             return Ok(());
         }
     }
@@ -1016,6 +1210,22 @@ fn new_or_duplicate(
         .clone()
         .or_else(|| it.canonical.clone())
         .unwrap_or_default();
+    let simhash = dedup::simhash(&body.text, ctx.config.dedup.min_hash_words);
+    // Near-duplicates: the same wire story lightly edited elsewhere. Linked both ways.
+    let mut partners: Vec<Article> = Vec::new();
+    if simhash != 0 {
+        for other in store.near_candidates(simhash, ctx.config.dedup.near_duplicate_distance)? {
+            if other == id {
+                continue;
+            }
+            if let Some(mut o) = store.article(&other)? {
+                if !o.near.contains(&id) {
+                    o.near.push(id.clone());
+                }
+                partners.push(o);
+            }
+        }
+    }
     let article = Article {
         id: id.clone(),
         feed: feed.name.clone(),
@@ -1037,6 +1247,14 @@ fn new_or_duplicate(
         last_seen: now,
         extraction: body.extraction.clone(),
         extraction_reason: body.reason.clone(),
+        item_key: it.key.clone(),
+        watch: if feed.scrape && it.link.is_some() {
+            dedup::watch_times(body.published, now, &ctx.config.dedup.watch)
+        } else {
+            Vec::new()
+        },
+        simhash,
+        near: partners.iter().map(|p| p.id.clone()).collect(),
     };
     let revision = Revision {
         article: id.clone(),
@@ -1066,6 +1284,7 @@ fn new_or_duplicate(
         routes,
         urls,
         index_hash: provable,
+        others: partners.iter().collect(),
     })?;
     report.new += 1;
     Ok(())

@@ -102,6 +102,39 @@ pub fn find(store: &Store, id: &str) -> Result<Option<Article>, StoreError> {
     store.article(&ArticleId(id.trim().to_ascii_lowercase()))
 }
 
+/// Duplicate groups: every article that arrived through more than one route (feed + link),
+/// newest first.
+///
+/// # Errors
+/// On store failure.
+pub fn duplicates(store: &Store) -> Result<Vec<Article>, StoreError> {
+    let mut groups = Vec::new();
+    for item in store.ids_newest_first(None, None, None) {
+        let (_, id) = item?;
+        if let Some(a) = store.article(&id)? {
+            if a.seen_in.len() > 1 {
+                groups.push(a);
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// The JSON shape of a duplicate group: `id`, `title`, `url`, `feeds`, and `seen_in`
+/// (`feed`, `url`, `guid`, `seen_at`).
+pub fn duplicate_json(a: &Article) -> serde_json::Value {
+    let mut feeds: Vec<&str> = a.seen_in.iter().map(|s| s.feed.as_str()).collect();
+    feeds.sort_unstable();
+    feeds.dedup();
+    json!({
+        "id": a.id.0,
+        "title": a.title,
+        "url": a.url,
+        "feeds": feeds,
+        "seen_in": a.seen_in.iter().map(|s| json!({"feed": s.feed, "url": s.url, "guid": s.guid, "seen_at": ts(Some(s.seen_at))})).collect::<Vec<_>>(),
+    })
+}
+
 fn ts(t: Option<DateTime<Utc>>) -> serde_json::Value {
     t.map(|t| json!(t.to_rfc3339_opts(SecondsFormat::Secs, true)))
         .unwrap_or(serde_json::Value::Null)

@@ -5,7 +5,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `meta` | `schema_version` | big-endian u32 |
+//! | `meta` | `schema_version` | big-endian u32 (2; v1 stores are migrated on open) |
 //! | `feed_state` | feed name | [`FeedState`] |
 //! | `articles` | article id | [`Article`] (latest revision's fields) |
 //! | `revisions` | article id + big-endian u32 revision number | [`Revision`] |
@@ -14,6 +14,13 @@
 //! | `by_hash` | content hash (hex) | article id |
 //! | `by_time` | big-endian sortable i64 ms (published, else first seen) + id | empty |
 //! | `by_feed_time` | feed name + `0x00` + sortable ms + id | empty |
+//! | `watch` | feed name + `0x00` + sortable ms (due) + id | empty (watch window, v2) |
+//! | `near` | band (1 byte) + 16-bit band value + id | SimHash, big-endian u64 (v2) |
+//! | `tombstones` | `route:` feed `0x00` item key, `url:` URL, `hash:` hash | deletion time (v2) |
+//!
+//! Schema v2 stores `articles` and `revisions` values as `0xF2` + LZ4 block (size
+//! prepended) of the JSON document; v1 values (plain JSON, starting with `{`) still decode,
+//! and opening a v1 store rewrites them (see [`Store::open`]).
 //!
 //! One article write (article, revision, routes and index entries) is one sled transaction,
 //! so a `kill -9` never leaves an index entry pointing at a missing article. The store is
@@ -26,7 +33,10 @@ use sled::Transactional;
 use std::path::Path;
 
 /// Current schema version, stored in `meta`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// First byte of a compressed (schema v2) value.
+const COMPRESSED: u8 = 0xF2;
 
 /// A store error, naming what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +110,9 @@ pub struct ArticleWrite<'a> {
     pub urls: Vec<String>,
     /// Whether to index the article's content hash (only for bodies long enough to prove sameness).
     pub index_hash: bool,
+    /// Other articles rewritten in the same transaction (near-duplicate partners whose `near`
+    /// list gained this article).
+    pub others: Vec<&'a Article>,
 }
 
 /// Iterator over `(sort time, article id)`, newest first.
@@ -120,6 +133,9 @@ pub struct Store {
     by_hash: sled::Tree,
     by_time: sled::Tree,
     by_feed_time: sled::Tree,
+    watch: sled::Tree,
+    near: sled::Tree,
+    tombstones: sled::Tree,
 }
 
 fn sortable_ms(t: DateTime<Utc>) -> [u8; 8] {
@@ -178,11 +194,101 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
+/// JSON, LZ4-compressed behind the [`COMPRESSED`] marker (articles and revisions).
+fn encode_compressed<T: Serialize>(v: &T) -> Vec<u8> {
+    let json = encode(v);
+    let mut out = Vec::with_capacity(json.len() / 2 + 8);
+    out.push(COMPRESSED);
+    out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+    out
+}
+
 fn decode<T: for<'de> Deserialize<'de>>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        tree,
-        message: e.to_string(),
-    })
+    let corrupt = |message: String| StoreError::Corrupt { tree, message };
+    match bytes.first() {
+        Some(&COMPRESSED) => {
+            let json = lz4_flex::decompress_size_prepended(&bytes[1..])
+                .map_err(|e| corrupt(format!("lz4: {e}")))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
+        }
+        _ => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string())),
+    }
+}
+
+fn watch_key(feed: &str, t: DateTime<Utc>, id: &ArticleId) -> Vec<u8> {
+    feed_time_key(feed, t, id)
+}
+
+/// SimHash bands: 4 × 16 bits. Two fingerprints within distance 3 always share a band
+/// (pigeonhole); within the default distance 6 they usually do.
+fn near_keys(simhash: u64, id: &ArticleId) -> Vec<Vec<u8>> {
+    if simhash == 0 {
+        return Vec::new();
+    }
+    (0..4u8)
+        .map(|band| {
+            let v = ((simhash >> (band * 16)) & 0xffff) as u16;
+            let mut k = vec![band];
+            k.extend_from_slice(&v.to_be_bytes());
+            k.extend_from_slice(id.0.as_bytes());
+            k
+        })
+        .collect()
+}
+
+/// Tombstone key of a route.
+fn tomb_route(feed: &str, item: &str) -> Vec<u8> {
+    let mut k = b"route:".to_vec();
+    k.extend_from_slice(&route_key(feed, item));
+    k
+}
+
+/// What [`Store::check`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Articles stored.
+    pub articles: usize,
+    /// Revisions stored.
+    pub revisions: usize,
+    /// Bytes of article values (compressed, as stored).
+    pub article_bytes: u64,
+    /// Bytes of revision values (compressed, as stored).
+    pub revision_bytes: u64,
+    /// Inconsistencies found, one sentence each; empty when the store is consistent.
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    /// Average stored bytes per article (its latest state, not counting revisions).
+    pub fn bytes_per_article(&self) -> u64 {
+        self.article_bytes / self.articles.max(1) as u64
+    }
+    /// Average stored bytes per revision.
+    pub fn bytes_per_revision(&self) -> u64 {
+        self.revision_bytes / self.revisions.max(1) as u64
+    }
+}
+
+/// What [`Store::gc`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GcReport {
+    /// Articles removed (tombstoned) for their age.
+    pub removed_by_age: Vec<ArticleId>,
+    /// Articles removed (tombstoned) by the per-feed count limit.
+    pub removed_by_count: Vec<ArticleId>,
+    /// Revisions removed by the per-article history cap.
+    pub revisions_removed: usize,
+}
+
+/// Retention limits handed to [`Store::gc`] (see `[retention]` in the config).
+#[derive(Clone, Debug, Default)]
+pub struct Retention {
+    /// Articles ordered before `now - max_age` are removed.
+    pub max_age: Option<chrono::Duration>,
+    /// At most this many articles per origin feed (newest kept).
+    pub max_per_feed: Option<usize>,
+    /// At most this many revisions per article (first and newest kept).
+    pub max_revisions: Option<u32>,
 }
 
 impl Store {
@@ -224,6 +330,9 @@ impl Store {
             by_hash: tree("by_hash")?,
             by_time: tree("by_time")?,
             by_feed_time: tree("by_feed_time")?,
+            watch: tree("watch")?,
+            near: tree("near")?,
+            tombstones: tree("tombstones")?,
             path: p,
             db,
         };
@@ -253,16 +362,53 @@ impl Store {
                     .map(u32::from_be_bytes)
                     .unwrap_or(u32::MAX);
                 if found > SCHEMA_VERSION {
-                    Err(StoreError::TooNew {
+                    return Err(StoreError::TooNew {
                         path: self.path.clone(),
                         found,
                         supported: SCHEMA_VERSION,
-                    })
-                } else {
-                    Ok(())
+                    });
                 }
+                if found < 2 {
+                    self.migrate_v1_to_v2()?;
+                }
+                Ok(())
             }
         }
+    }
+
+    /// v1 → v2: compresses every article and revision value. Each value is rewritten on its
+    /// own and both encodings decode, so a crash mid-way leaves a readable store and the
+    /// migration simply runs again; the version is written last, after a flush.
+    fn migrate_v1_to_v2(&self) -> Result<(), StoreError> {
+        for (tree, name) in [(&self.articles, "articles"), (&self.revisions, "revisions")] {
+            for kv in tree.iter() {
+                let (k, v) = kv.map_err(|e| self.err(e))?;
+                if v.first() == Some(&COMPRESSED) {
+                    continue;
+                }
+                let doc: serde_json::Value = decode(name, &v)?;
+                tree.insert(k, encode_compressed(&doc))
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        self.flush()?;
+        self.meta
+            .insert("schema_version", &2u32.to_be_bytes())
+            .map_err(|e| self.err(e))?;
+        self.flush()
+    }
+
+    /// The schema version recorded in `meta`.
+    ///
+    /// # Errors
+    /// On I/O failure.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .meta
+            .get("schema_version")
+            .map_err(|e| self.err(e))?
+            .and_then(|v| v.as_ref().try_into().ok().map(u32::from_be_bytes))
+            .unwrap_or(0))
     }
 
     /// Flushes every write to disk.
@@ -379,10 +525,34 @@ impl Store {
     /// On I/O failure; nothing is written then.
     pub fn write(&self, w: &ArticleWrite<'_>) -> Result<(), StoreError> {
         let a = w.article;
-        let article_bytes = encode(a);
+        let article_bytes = encode_compressed(a);
+        let others: Vec<(Vec<u8>, Vec<u8>)> = w
+            .others
+            .iter()
+            .map(|o| (o.id.0.as_bytes().to_vec(), encode_compressed(*o)))
+            .collect();
         let rev = w
             .revision
-            .map(|r| (revision_key(&r.article, r.number), encode(r)));
+            .map(|r| (revision_key(&r.article, r.number), encode_compressed(r)));
+        let old_watch: Vec<Vec<u8>> = w
+            .previous
+            .map(|p| {
+                p.watch
+                    .iter()
+                    .map(|t| watch_key(&p.feed, *t, &p.id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let new_watch: Vec<Vec<u8>> = a
+            .watch
+            .iter()
+            .map(|t| watch_key(&a.feed, *t, &a.id))
+            .collect();
+        let old_near = w
+            .previous
+            .map(|p| near_keys(p.simhash, &p.id))
+            .unwrap_or_default();
+        let new_near = near_keys(a.simhash, &a.id);
         let routes: Vec<(Vec<u8>, Vec<u8>)> = w
             .routes
             .iter()
@@ -410,10 +580,37 @@ impl Store {
             &self.by_hash,
             &self.by_time,
             &self.by_feed_time,
+            &self.watch,
+            &self.near,
         )
             .transaction(
-                |(articles, revisions, routes_t, by_url, by_hash, by_time, by_feed_time)| {
+                |(
+                    articles,
+                    revisions,
+                    routes_t,
+                    by_url,
+                    by_hash,
+                    by_time,
+                    by_feed_time,
+                    watch,
+                    near,
+                )| {
                     articles.insert(a.id.0.as_bytes(), article_bytes.as_slice())?;
+                    for (k, v) in &others {
+                        articles.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    for k in &old_watch {
+                        watch.remove(k.as_slice())?;
+                    }
+                    for k in &new_watch {
+                        watch.insert(k.as_slice(), &[] as &[u8])?;
+                    }
+                    for k in &old_near {
+                        near.remove(k.as_slice())?;
+                    }
+                    for k in &new_near {
+                        near.insert(k.as_slice(), &a.simhash.to_be_bytes())?;
+                    }
                     if let Some((k, v)) = &rev {
                         revisions.insert(k.as_slice(), v.as_slice())?;
                     }
@@ -487,5 +684,387 @@ impl Store {
                 ArticleId(String::from_utf8_lossy(&k[plen + 8..]).into_owned()),
             ))
         }))
+    }
+}
+
+impl Store {
+    /// Articles of `feed` whose watch window has a time at or before `now`, soonest first.
+    ///
+    /// # Errors
+    /// On I/O failure.
+    pub fn watch_due(&self, feed: &str, now: DateTime<Utc>) -> Result<Vec<ArticleId>, StoreError> {
+        let lo = route_key(feed, "");
+        let hi = feed_time_key(
+            feed,
+            now + chrono::Duration::milliseconds(1),
+            &ArticleId(String::new()),
+        );
+        let plen = lo.len();
+        let mut ids = Vec::new();
+        for kv in self.watch.range(lo..hi) {
+            let (k, _) = kv.map_err(|e| self.err(e))?;
+            let id = ArticleId(
+                String::from_utf8_lossy(k.get(plen + 8..).unwrap_or_default()).into_owned(),
+            );
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Stored articles whose SimHash shares a 16-bit band with `simhash` and lies within
+    /// `max_distance` of it, nearest first.
+    ///
+    /// # Errors
+    /// On I/O failure.
+    pub fn near_candidates(
+        &self,
+        simhash: u64,
+        max_distance: u32,
+    ) -> Result<Vec<ArticleId>, StoreError> {
+        let mut found: Vec<(u32, ArticleId)> = Vec::new();
+        for k in near_keys(simhash, &ArticleId(String::new())) {
+            for kv in self.near.scan_prefix(&k) {
+                let (key, v) = kv.map_err(|e| self.err(e))?;
+                let other = v.as_ref().try_into().map(u64::from_be_bytes).unwrap_or(0);
+                let d = crate::dedup::simhash_distance(simhash, other);
+                let id = ArticleId(
+                    String::from_utf8_lossy(key.get(3..).unwrap_or_default()).into_owned(),
+                );
+                if d <= max_distance && !found.iter().any(|(_, f)| *f == id) {
+                    found.push((d, id));
+                }
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// Whether a route, URL or content hash belongs to an article removed by retention.
+    ///
+    /// # Errors
+    /// On I/O failure.
+    pub fn tombstoned(
+        &self,
+        feed: &str,
+        item: &str,
+        urls: &[String],
+        hash: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        if self
+            .tombstones
+            .contains_key(tomb_route(feed, item))
+            .map_err(|e| self.err(e))?
+        {
+            return Ok(true);
+        }
+        if let Some(h) = hash {
+            if self
+                .tombstones
+                .contains_key(format!("hash:{h}"))
+                .map_err(|e| self.err(e))?
+            {
+                return Ok(true);
+            }
+        }
+        for u in urls {
+            if self
+                .tombstones
+                .contains_key(format!("url:{u}"))
+                .map_err(|e| self.err(e))?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Every stored article, in id order.
+    pub fn all_articles(&self) -> impl Iterator<Item = Result<Article, StoreError>> + '_ {
+        self.articles
+            .iter()
+            .values()
+            .map(move |v| decode("articles", &v.map_err(|e| self.err(e))?))
+    }
+
+    /// Consistency check (also `feedkeeper check`): every index entry (routes, URLs, hashes,
+    /// time indexes, watch, near) points at a stored article, every article decodes, has its
+    /// latest revision and its time index entry. Also counts stored bytes.
+    ///
+    /// # Errors
+    /// On I/O failure; inconsistencies are reported in [`CheckReport::problems`].
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut r = CheckReport::default();
+        let exists = |id: &[u8]| self.articles.contains_key(id).map_err(|e| self.err(e));
+        for kv in self.articles.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            r.articles += 1;
+            r.article_bytes += (k.len() + v.len()) as u64;
+            match decode::<Article>("articles", &v) {
+                Err(e) => r
+                    .problems
+                    .push(format!("article {}: {e}", String::from_utf8_lossy(&k))),
+                Ok(a) => {
+                    if !self
+                        .revisions
+                        .contains_key(revision_key(&a.id, a.revisions))
+                        .map_err(|e| self.err(e))?
+                    {
+                        r.problems.push(format!(
+                            "article {}: latest revision {} missing",
+                            a.id, a.revisions
+                        ));
+                    }
+                    if !self
+                        .by_time
+                        .contains_key(time_key(sort_time(&a), &a.id))
+                        .map_err(|e| self.err(e))?
+                    {
+                        r.problems
+                            .push(format!("article {}: no by_time entry", a.id));
+                    }
+                }
+            }
+        }
+        for kv in self.revisions.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            r.revisions += 1;
+            r.revision_bytes += (k.len() + v.len()) as u64;
+            let id = &k[..k.len().saturating_sub(4)];
+            if !exists(id)? {
+                r.problems.push(format!(
+                    "revision of missing article {}",
+                    String::from_utf8_lossy(id)
+                ));
+            } else if let Err(e) = decode::<Revision>("revisions", &v) {
+                r.problems
+                    .push(format!("revision of {}: {e}", String::from_utf8_lossy(id)));
+            }
+        }
+        for kv in self.routes.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            match decode::<Route>("routes", &v) {
+                Ok(route) if !exists(route.article.0.as_bytes())? => r.problems.push(format!(
+                    "route {} points at missing article {}",
+                    String::from_utf8_lossy(&k).replace('\0', " "),
+                    route.article
+                )),
+                Ok(_) => {}
+                Err(e) => r.problems.push(e.to_string()),
+            }
+        }
+        for (tree, name) in [(&self.by_url, "by_url"), (&self.by_hash, "by_hash")] {
+            for kv in tree.iter() {
+                let (k, v) = kv.map_err(|e| self.err(e))?;
+                if !exists(&v)? {
+                    r.problems.push(format!(
+                        "{name} {} points at missing article {}",
+                        String::from_utf8_lossy(&k),
+                        String::from_utf8_lossy(&v)
+                    ));
+                }
+            }
+        }
+        let id_at_end = |k: &[u8]| {
+            k.len() >= ArticleId::LEN && exists(&k[k.len() - ArticleId::LEN..]).unwrap_or(false)
+        };
+        for (tree, name) in [
+            (&self.by_time, "by_time"),
+            (&self.by_feed_time, "by_feed_time"),
+            (&self.watch, "watch"),
+            (&self.near, "near"),
+        ] {
+            for kv in tree.iter() {
+                let (k, _) = kv.map_err(|e| self.err(e))?;
+                if !id_at_end(&k) {
+                    r.problems
+                        .push(format!("{name} entry points at a missing article"));
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    /// Applies retention at `now`: removes articles older than `max_age` and beyond
+    /// `max_per_feed` (each in one transaction, leaving tombstones for its routes, URLs and
+    /// hash so it is not ingested again), and caps each article's history. Nothing is
+    /// removed when no limit is set.
+    ///
+    /// # Errors
+    /// On I/O failure; what was removed before the failure stays removed and tombstoned.
+    pub fn gc(&self, retention: &Retention, now: DateTime<Utc>) -> Result<GcReport, StoreError> {
+        let mut report = GcReport::default();
+        if retention.max_age.is_none()
+            && retention.max_per_feed.is_none()
+            && retention.max_revisions.is_none()
+        {
+            return Ok(report);
+        }
+        let mut articles: Vec<Article> = self.all_articles().collect::<Result<_, _>>()?;
+        articles.sort_by(|a, b| sort_time(b).cmp(&sort_time(a)).then(a.id.cmp(&b.id)));
+        let mut per_feed: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
+        let mut doomed: Vec<(Article, bool)> = Vec::new();
+        let mut kept: Vec<Article> = Vec::new();
+        for a in articles {
+            let n = per_feed.entry(a.feed.clone()).or_default();
+            *n += 1;
+            if retention.max_age.is_some_and(|m| sort_time(&a) < now - m) {
+                doomed.push((a, true));
+            } else if retention.max_per_feed.is_some_and(|m| *n > m) {
+                doomed.push((a, false));
+            } else {
+                kept.push(a);
+            }
+        }
+        if !doomed.is_empty() {
+            let mut routes_of: std::collections::HashMap<ArticleId, Vec<Vec<u8>>> =
+                std::collections::HashMap::new();
+            for kv in self.routes.iter() {
+                let (k, v) = kv.map_err(|e| self.err(e))?;
+                if let Ok(route) = decode::<Route>("routes", &v) {
+                    routes_of.entry(route.article).or_default().push(k.to_vec());
+                }
+            }
+            for (a, by_age) in doomed {
+                let routes = routes_of.remove(&a.id).unwrap_or_default();
+                self.remove_article(&a, &routes, now)?;
+                if by_age {
+                    report.removed_by_age.push(a.id);
+                } else {
+                    report.removed_by_count.push(a.id);
+                }
+            }
+        }
+        if let Some(cap) = retention.max_revisions {
+            for a in kept {
+                let keys: Vec<sled::IVec> = self
+                    .revisions
+                    .scan_prefix(a.id.0.as_bytes())
+                    .keys()
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| self.err(e))?;
+                let cap = cap.max(2) as usize;
+                if keys.len() > cap {
+                    // Keep the first revision and the newest cap-1.
+                    let drop: Vec<&sled::IVec> = keys[1..keys.len() - (cap - 1)].iter().collect();
+                    let mut batch = sled::Batch::default();
+                    for k in &drop {
+                        batch.remove(*k);
+                    }
+                    self.revisions.apply_batch(batch).map_err(|e| self.err(e))?;
+                    report.revisions_removed += drop.len();
+                }
+            }
+        }
+        self.flush()?;
+        Ok(report)
+    }
+
+    fn remove_article(
+        &self,
+        a: &Article,
+        routes: &[Vec<u8>],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let revs: Vec<sled::IVec> = self
+            .revisions
+            .scan_prefix(a.id.0.as_bytes())
+            .keys()
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut urls: Vec<Vec<u8>> = Vec::new();
+        for kv in self.by_url.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            if v.as_ref() == a.id.0.as_bytes() {
+                urls.push(k.to_vec());
+            }
+        }
+        let hash_owned = self
+            .by_hash
+            .get(a.content_hash.as_bytes())
+            .map_err(|e| self.err(e))?
+            .is_some_and(|v| v.as_ref() == a.id.0.as_bytes());
+        let stamp = now.to_rfc3339();
+        let time = time_key(sort_time(a), &a.id);
+        let feed_times: Vec<Vec<u8>> = feeds_of(a)
+            .into_iter()
+            .map(|f| feed_time_key(f, sort_time(a), &a.id))
+            .collect();
+        let watch_keys: Vec<Vec<u8>> = a
+            .watch
+            .iter()
+            .map(|t| watch_key(&a.feed, *t, &a.id))
+            .collect();
+        let near = near_keys(a.simhash, &a.id);
+        let result = (
+            &self.articles,
+            &self.revisions,
+            &self.routes,
+            &self.by_url,
+            &self.by_hash,
+            &self.by_time,
+            &self.by_feed_time,
+            &self.watch,
+            &self.near,
+            &self.tombstones,
+        )
+            .transaction(
+                |(
+                    articles,
+                    revisions,
+                    routes_t,
+                    by_url,
+                    by_hash,
+                    by_time,
+                    by_feed_time,
+                    watch,
+                    near_t,
+                    tombs,
+                )| {
+                    articles.remove(a.id.0.as_bytes())?;
+                    for k in &revs {
+                        revisions.remove(k)?;
+                    }
+                    for k in routes {
+                        routes_t.remove(k.as_slice())?;
+                        let mut t = b"route:".to_vec();
+                        t.extend_from_slice(k);
+                        tombs.insert(t, stamp.as_bytes())?;
+                    }
+                    for u in &urls {
+                        by_url.remove(u.as_slice())?;
+                        let mut t = b"url:".to_vec();
+                        t.extend_from_slice(u);
+                        tombs.insert(t, stamp.as_bytes())?;
+                    }
+                    if hash_owned {
+                        by_hash.remove(a.content_hash.as_bytes())?;
+                    }
+                    tombs.insert(
+                        format!("hash:{}", a.content_hash).as_bytes(),
+                        stamp.as_bytes(),
+                    )?;
+                    by_time.remove(time.as_slice())?;
+                    for k in &feed_times {
+                        by_feed_time.remove(k.as_slice())?;
+                    }
+                    for k in &watch_keys {
+                        watch.remove(k.as_slice())?;
+                    }
+                    for k in &near {
+                        near_t.remove(k.as_slice())?;
+                    }
+                    Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+                },
+            );
+        result.map_err(|e| match e {
+            sled::transaction::TransactionError::Storage(e) => self.err(e),
+            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt {
+                tree: "articles",
+                message: "transaction aborted".into(),
+            },
+        })
     }
 }
