@@ -380,7 +380,10 @@ fn cmd_run(config: Option<&std::path::Path>, once: bool, force: bool) -> Result<
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
     let rt = runtime()?;
     if once {
-        let opts = crate::pipeline::PollOptions { force };
+        let opts = crate::pipeline::PollOptions {
+            force,
+            ..Default::default()
+        };
         let reports = rt.block_on(crate::pipeline::poll_all_with(&ctx, &cfg.feeds, opts));
         print_reports(&reports)?;
         ctx.store.flush()?;
@@ -415,7 +418,10 @@ fn cmd_poll(config: Option<&std::path::Path>, names: &[String], force: bool) -> 
     }
     let store = open_store(&cfg)?;
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
-    let opts = crate::pipeline::PollOptions { force };
+    let opts = crate::pipeline::PollOptions {
+        force,
+        ..Default::default()
+    };
     let reports = runtime()?.block_on(crate::pipeline::poll_all_with(&ctx, &feeds, opts));
     print_reports(&reports)?;
     Ok(ExitCode::SUCCESS)

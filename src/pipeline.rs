@@ -258,8 +258,22 @@ impl Failure {
 }
 
 /// [`poll_feed_in_turn`] at an injected `now` (tests drive the watch window with it).
-pub async fn poll_feed_at(ctx: &Context, feed: &FeedConfig, turn: Option<Turn>, now: DateTime<Utc>) -> PollReport {
-    poll_feed_with(ctx, feed, turn, PollOptions { now: Some(now), ..PollOptions::default() }).await
+pub async fn poll_feed_at(
+    ctx: &Context,
+    feed: &FeedConfig,
+    turn: Option<Turn>,
+    now: DateTime<Utc>,
+) -> PollReport {
+    poll_feed_with(
+        ctx,
+        feed,
+        turn,
+        PollOptions {
+            now: Some(now),
+            ..PollOptions::default()
+        },
+    )
+    .await
 }
 
 /// [`poll_feed_in_turn`] with [`PollOptions`].

@@ -328,7 +328,16 @@ impl Harness {
 
     async fn poll_forced(&self, name: &str) -> pipeline::PollReport {
         let feed = self.config.feed(name).unwrap();
-        pipeline::poll_feed_with(&self.ctx, feed, None, PollOptions { force: true }).await
+        pipeline::poll_feed_with(
+            &self.ctx,
+            feed,
+            None,
+            PollOptions {
+                force: true,
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     fn state(&self, name: &str) -> FeedState {
