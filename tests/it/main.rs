@@ -1,4 +1,5 @@
 //! The one integration-test binary (STYLE.md habit 9): each module covers one stage or feature.
 
+mod daemon;
 mod e2e;
 mod support;
