@@ -44,12 +44,15 @@ fn report(name: &str, ok: bool) -> PollReport {
     }
 }
 
+/// One poll: feed, start, end.
+type PollSpan = (String, DateTime<Utc>, DateTime<Utc>);
+
 /// A fake poller: records (feed, start, end) in clock time, keeps each feed's state, fails
 /// the first `fail` polls of every feed, optionally sets a Retry-After floor, and takes
 /// `takes` (tokio time) per poll. Fires `stop` after `polls` polls.
 struct Fake {
     clock: TokioClock,
-    log: Mutex<Vec<(String, DateTime<Utc>, DateTime<Utc>)>>,
+    log: Mutex<Vec<PollSpan>>,
     states: Mutex<std::collections::HashMap<String, FeedState>>,
     fail: u32,
     retry_after: Option<CDuration>,
@@ -361,7 +364,7 @@ mod e2e {
     use crate::support::{FixtureServer, feedkeeper, feedkeeper_ok};
     use feedkeeper::daemon::client::Client;
     use std::os::unix::net::UnixDatagram;
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
     use std::process::{Command, Stdio};
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
@@ -466,7 +469,7 @@ mod e2e {
             seen("STATUS=polled 2 feeds")
         });
         wait_for("WATCHDOG=1", Duration::from_secs(10), || seen("WATCHDOG=1"));
-        let sock = PathBuf::from(dir.path().join("api.sock"));
+        let sock = dir.path().join("api.sock");
         assert!(sock.exists(), "API socket at the configured path");
 
         // The store is held by the daemon: the CLI goes through the socket.
