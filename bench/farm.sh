@@ -22,7 +22,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 command -v nginx >/dev/null || { echo "nginx is missing: apt-get install -y nginx" >&2; exit 2; }
-WORK=$(mktemp -d /tmp/feedkeeper-farm.XXXXXX)
+# FARM_WORK=DIR reuses a farm generated earlier with the same arguments (kept with --keep).
+WORK=${FARM_WORK:-$(mktemp -d /tmp/feedkeeper-farm.XXXXXX)}
+chmod 755 "$WORK"   # nginx workers run unprivileged
 BASE="http://127.0.0.1:$PORT"
 stop_nginx() { [ -f "$WORK/nginx.pid" ] && nginx -p "$WORK" -c "$WORK/nginx.conf" -s quit 2>/dev/null || true; }
 cleanup() { stop_nginx; [ "$KEEP" = 1 ] && echo "kept $WORK" || rm -rf "$WORK"; }
@@ -33,7 +35,13 @@ cargo build --release --quiet
 BIN=$PWD/target/release/feedkeeper
 
 echo "== generate $FEEDS feeds x $ITEMS items (seed $SEED) in $WORK"
-python3 bench/farm_gen.py --dir "$WORK/www" --base "$BASE" --feeds "$FEEDS" --items "$ITEMS" --seed "$SEED"
+if [ -f "$WORK/www/state.json" ] && [ ! -f "$WORK/www/changed" ]; then
+    echo "   (reusing the farm in $WORK/www)"
+else
+    rm -rf "$WORK/www" "$WORK/store"
+    python3 bench/farm_gen.py --dir "$WORK/www" --base "$BASE" --feeds "$FEEDS" --items "$ITEMS" --seed "$SEED"
+fi
+rm -rf "$WORK/store"
 du -sh "$WORK/www" | sed 's/^/   size: /'
 
 mkdir -p "$WORK/logs"
@@ -118,6 +126,7 @@ summary "cold (all new)" | tee -a "$RESULTS"
 measure "warm (all 304)" "$BIN" run --once --config "$cfg"
 summary "warm (all 304)" | tee -a "$RESULTS"
 python3 bench/farm_gen.py --dir "$WORK/www" --base "$BASE" --feeds "$FEEDS" --items "$ITEMS" --seed "$SEED" --round change
+touch "$WORK/www/changed"
 measure "after changes" "$BIN" run --once --config "$cfg"
 summary "after changes" | tee -a "$RESULTS"
 du -sh "$WORK/store" | sed 's/^/   store: /' | tee -a "$RESULTS"

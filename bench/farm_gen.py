@@ -32,9 +32,17 @@ def words(rng, vocab, n):
     return " ".join(rng.choices(vocab, k=n))
 
 
+def sentence(rng, vocab, lang):
+    comma = "، " if lang == "ar" else ", "
+    parts = [words(rng, vocab, rng.randint(5, 10)) for _ in range(rng.randint(1, 3))]
+    return comma.join(parts) + "."
+
+
 def body(rng, lang, paras):
     vocab = AR if lang == "ar" else EN
-    return "".join(f"<p>{words(rng, vocab, rng.randint(40, 80))}.</p>" for _ in range(paras))
+    return "".join(
+        "<p>" + " ".join(sentence(rng, vocab, lang) for _ in range(rng.randint(3, 6))) + "</p>"
+        for _ in range(paras))
 
 
 def page(rng, lang, title, url, published, text_html, size):
@@ -50,17 +58,24 @@ def page(rng, lang, title, url, published, text_html, size):
     n = len(head) + len(main)
     comments = ['<section class="comments" id="comments"><h3>Comments التعليقات</h3>']
     vocab = AR if lang == "ar" else EN
-    while n < size:
+    for _ in range(rng.randint(3, 8)):
         c = (f'<div class="comment"><span class="author">user{rng.randint(1, 99999)}</span>'
              f'<p>{words(rng, vocab, rng.randint(15, 40))}</p>'
              f'<a class="reply" href="#reply">Reply رد</a></div>')
-        if rng.random() < 0.1:
-            c += AD.format(n=rng.randint(1, 999))
         comments.append(c)
         n += len(c.encode())
+    # The rest of the size is what real news pages carry: an inline JSON state blob for the
+    # page's scripts, ads, and related-story lists.
+    blob = []
+    while n < size:
+        chunk = (f'{{"id": {rng.randint(1, 10**9)}, "headline": "{words(rng, vocab, 12)}", '
+                 f'"teaser": "{words(rng, vocab, 30)}", "ad": "{AD.format(n=rng.randint(1, 999)).replace(chr(34), chr(39))}"}},')
+        blob.append(chunk)
+        n += len(chunk.encode())
     comments.append("</section>")
     tail = '<aside class="related"><ul>' + NAV[:2000] + '</ul></aside><footer>© feedfarm</footer></body></html>'
-    return "".join(parts) + "".join(comments) + "</main>" + tail
+    script = '<script type="application/json" id="__STATE__">[' + "".join(blob) + '{}]</script>'
+    return "".join(parts) + "".join(comments) + "</main>" + script + tail
 
 
 def item_xml(base, f, i, lang, title, published):

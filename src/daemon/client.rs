@@ -128,7 +128,7 @@ impl Client {
     pub fn articles(&self, filter: &Filter) -> Result<Vec<Article>, ClientError> {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("raw", "true");
-        let ts = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+        let ts = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         if let Some(f) = &filter.feed {
             q.append_pair("feed", f);
         }

@@ -3,3 +3,4 @@
 mod daemon;
 mod e2e;
 mod support;
+mod systemd;
