@@ -75,12 +75,32 @@ impl Client {
         path: &str,
         body: Option<&[u8]>,
     ) -> Result<(u16, Vec<u8>), ClientError> {
+        self.request_with(method, path, &[], body)
+            .map(|(status, _, body)| (status, body))
+    }
+
+    /// Sends one request with extra headers; returns the status, the response head (status
+    /// line and headers) and the body.
+    ///
+    /// # Errors
+    /// [`ClientError::Io`] when the socket cannot be reached.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<(u16, String, Vec<u8>), ClientError> {
         let mut s = UnixStream::connect(&self.socket).map_err(|e| self.io(e))?;
         s.set_read_timeout(Some(self.timeout))
             .map_err(|e| self.io(e))?;
         let body = body.unwrap_or_default();
+        let extra: String = headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
         let head = format!(
-            "{method} {path} HTTP/1.0\r\nHost: feedkeeper\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.0\r\nHost: feedkeeper\r\nConnection: close\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n",
             body.len()
         );
         s.write_all(head.as_bytes()).map_err(|e| self.io(e))?;
@@ -104,7 +124,7 @@ impl Client {
         }) {
             body = dechunk(&body).ok_or_else(|| self.protocol("bad chunked body"))?;
         }
-        Ok((status, body))
+        Ok((status, head, body))
     }
 
     fn get_json<T: serde::de::DeserializeOwned>(

@@ -201,6 +201,48 @@ async fn cron_in_a_zone_follows_dst_both_ways() {
 }
 
 #[test]
+fn api_and_daemon_config_keys() {
+    let c = config(&[], "");
+    assert_eq!(
+        c.api.socket,
+        std::path::PathBuf::from("/run/feedkeeper/api.sock")
+    );
+    assert_eq!(c.api.socket_mode, 0o660);
+    assert_eq!(c.api.tcp, None);
+    let c = config(
+        &[],
+        "[api]\ntcp = \"127.0.0.1:8765\"\nsocket_mode = \"0600\"\n",
+    );
+    assert_eq!(c.api.tcp.unwrap().to_string(), "127.0.0.1:8765");
+    assert_eq!(c.api.socket_mode, 0o600);
+    let e = Config::from_toml("[api]\ntcp = \"0.0.0.0:8765\"\n", "t").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("config: api.tcp: 0.0.0.0:8765 is not a loopback address: set api.token"),
+        "{e}"
+    );
+    assert!(Config::from_toml("[api]\ntcp = \"0.0.0.0:8765\"\ntoken = \"s3cret\"\n", "t").is_ok());
+    let e = Config::from_toml("[daemon]\njitter = \"150%\"\n", "t").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("config: daemon.jitter: invalid jitter"),
+        "{e}"
+    );
+    let e = Config::from_toml("[daemon]\ntimezone = \"Mars/Olympus\"\n", "t").unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("config: daemon.timezone: unknown time zone"),
+        "{e}"
+    );
+    // [daemon] timezone is the default zone of feeds without their own.
+    let c = config(
+        &[("a", "0 9 * * *")],
+        "[daemon]\ntimezone = \"Asia/Amman\"\n",
+    );
+    assert_eq!(c.feeds[0].timezone, chrono_tz::Asia::Amman);
+}
+
+#[test]
 fn jitter_is_bounded_stable_and_spread() {
     let names: Vec<String> = (0..300).map(|i| format!("feed-{i}")).collect();
     let feeds: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "*/10 * * * *")).collect();
