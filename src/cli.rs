@@ -366,6 +366,83 @@ fn open_store(cfg: &crate::config::Config) -> Result<crate::store::Store> {
     Ok(crate::store::Store::open(&cfg.store_path)?)
 }
 
+/// Where the read commands get their data: the store when it is free, else the daemon that
+/// holds it (through its API socket). Both give the same records, printed by the same code.
+enum Source {
+    Store(crate::store::Store),
+    Daemon(crate::daemon::client::Client),
+}
+
+impl Source {
+    fn query(&self, filter: &crate::query::Filter) -> Result<Vec<crate::model::Article>> {
+        Ok(match self {
+            Source::Store(s) => crate::query::run(s, filter)?,
+            Source::Daemon(c) => c.articles(filter)?,
+        })
+    }
+
+    fn find(&self, id: &str) -> Result<Option<crate::model::Article>> {
+        Ok(match self {
+            Source::Store(s) => crate::query::find(s, id)?,
+            Source::Daemon(c) => c.article(id)?,
+        })
+    }
+
+    fn revisions(&self, id: &crate::model::ArticleId) -> Result<Vec<crate::model::Revision>> {
+        Ok(match self {
+            Source::Store(s) => s.revisions(id)?,
+            Source::Daemon(c) => c.revisions(&id.0)?,
+        })
+    }
+
+    fn feed_states(
+        &self,
+        cfg: &crate::config::Config,
+    ) -> Result<Vec<Option<crate::model::FeedState>>> {
+        match self {
+            Source::Store(s) => cfg
+                .feeds
+                .iter()
+                .map(|f| Ok(s.feed_state(&f.name)?))
+                .collect(),
+            Source::Daemon(c) => Ok(c.feed_states()?),
+        }
+    }
+}
+
+/// Opens the store, or — when another process holds it — the daemon's API socket. A store
+/// locked by a short-lived command (no daemon answering) is retried for a few seconds.
+fn open_source(cfg: &crate::config::Config) -> Result<Source> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match open_store(cfg) {
+            Ok(s) => return Ok(Source::Store(s)),
+            Err(e) => {
+                let locked = matches!(
+                    e.downcast_ref::<crate::store::StoreError>(),
+                    Some(crate::store::StoreError::Locked(_))
+                );
+                if !locked {
+                    return Err(e);
+                }
+                if std::os::unix::net::UnixStream::connect(&cfg.api.socket).is_ok() {
+                    return Ok(Source::Daemon(crate::daemon::client::Client::new(
+                        &cfg.api.socket,
+                    )));
+                }
+                if std::time::Instant::now() >= deadline {
+                    anyhow::bail!(
+                        "the store {} is in use by another process, and no feedkeeper daemon answers on {} ([api] socket); is another command running?",
+                        cfg.store_path.display(),
+                        cfg.api.socket.display()
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -377,7 +454,7 @@ fn cmd_run(config: Option<&std::path::Path>, once: bool, force: bool) -> Result<
     crate::telemetry::init(if once { "warn" } else { "info" });
     let cfg = std::sync::Arc::new(load_config(config)?);
     let store = open_store(&cfg)?;
-    let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
+    let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store.clone())?;
     let rt = runtime()?;
     if once {
         let opts = crate::pipeline::PollOptions {
@@ -389,7 +466,14 @@ fn cmd_run(config: Option<&std::path::Path>, once: bool, force: bool) -> Result<
         ctx.store.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    rt.block_on(crate::daemon::run(ctx, crate::daemon::shutdown_signal()))?;
+    drop(ctx);
+    let path = crate::config::locate(config);
+    rt.block_on(crate::daemon::serve(
+        path,
+        cfg,
+        store,
+        crate::daemon::shutdown_signal(),
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -416,7 +500,15 @@ fn cmd_poll(config: Option<&std::path::Path>, names: &[String], force: bool) -> 
         })?;
         feeds.push(f.clone());
     }
-    let store = open_store(&cfg)?;
+    let store = match open_source(&cfg)? {
+        Source::Store(s) => s,
+        Source::Daemon(c) => {
+            std::io::stdout()
+                .lock()
+                .write_all(c.poll(names)?.as_bytes())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
     let opts = crate::pipeline::PollOptions {
         force,
@@ -433,8 +525,8 @@ fn cmd_query(
     format: QueryFormat,
 ) -> Result<ExitCode> {
     let cfg = load_config(config)?;
-    let store = open_store(&cfg)?;
-    let articles = crate::query::run(&store, filter)?;
+    let src = open_source(&cfg)?;
+    let articles = src.query(filter)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
@@ -502,12 +594,12 @@ fn cmd_show(
     format: ShowFormat,
 ) -> Result<ExitCode> {
     let cfg = load_config(config)?;
-    let store = open_store(&cfg)?;
-    let Some(a) = crate::query::find(&store, id)? else {
+    let src = open_source(&cfg)?;
+    let Some(a) = src.find(id)? else {
         anyhow::bail!("show: no article with id {id:?} (ids are printed by `feedkeeper query`)");
     };
     let revisions = if history {
-        store.revisions(&a.id)?
+        src.revisions(&a.id)?
     } else {
         Vec::new()
     };
@@ -552,7 +644,7 @@ fn cmd_show(
             if !a.near.is_empty() {
                 writeln!(out, "near-duplicates:")?;
                 for n in &a.near {
-                    let t = store.article(n)?.map(|x| x.title).unwrap_or_default();
+                    let t = src.find(&n.0)?.map(|x| x.title).unwrap_or_default();
                     writeln!(out, "  {n}  \u{2068}{t}\u{2069}")?;
                 }
             }
@@ -588,8 +680,8 @@ fn cmd_export(
     output: Option<&std::path::Path>,
 ) -> Result<ExitCode> {
     let cfg = load_config(config)?;
-    let store = open_store(&cfg)?;
-    let articles = crate::query::run(&store, filter)?;
+    let src = open_source(&cfg)?;
+    let articles = src.query(filter)?;
     let fmt = match format {
         ExportFormat::Atom => crate::export::Format::Atom,
         ExportFormat::Rss => crate::export::Format::Rss,
@@ -774,13 +866,8 @@ fn cmd_feeds(config: Option<&std::path::Path>, action: FeedsAction) -> Result<Ex
             }
         }
         FeedsAction::Status { format } => {
-            let store = open_store(&cfg)?;
-            let now = chrono::Utc::now();
-            let mut rows = Vec::new();
-            for f in &cfg.feeds {
-                let st = store.feed_state(&f.name)?.unwrap_or_default();
-                rows.push(feed_status_json(f, &st, now));
-            }
+            let states = open_source(&cfg)?.feed_states(&cfg)?;
+            let rows = crate::daemon::status_rows(&cfg, &states, chrono::Utc::now());
             match format {
                 StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
                 StatusFormat::Table => print!("{}", feed_status_table(&rows)),
@@ -811,49 +898,6 @@ fn cmd_feeds(config: Option<&std::path::Path>, action: FeedsAction) -> Result<Ex
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// One feed's `feeds status` row as JSON: the state plus the next poll and why.
-pub fn feed_status_json(
-    f: &crate::config::FeedConfig,
-    st: &crate::model::FeedState,
-    now: chrono::DateTime<chrono::Utc>,
-) -> serde_json::Value {
-    let (next, reason) = match (st.next_poll_reason, st.last_poll.or(st.next_poll)) {
-        (Some(r), Some(_)) => (st.next_poll, r.as_str()),
-        _ => (
-            Some(crate::schedule::next_due(f, st.last_poll, now)),
-            "schedule",
-        ),
-    };
-    let ratio = if st.polls == 0 {
-        serde_json::Value::Null
-    } else {
-        serde_json::json!((st.not_modified as f64 / st.polls as f64 * 1000.0).round() / 1000.0)
-    };
-    serde_json::json!({
-        "feed": f.name,
-        "url": if st.url.is_empty() { f.url.to_string() } else { st.url.clone() },
-        "configured_url": f.url.as_str(),
-        "last_poll": rfc3339(st.last_poll),
-        "last_success": rfc3339(st.last_success),
-        "last_status": st.last_status,
-        "last_error": st.last_error,
-        "last_error_kind": st.last_error_kind,
-        "consecutive_failures": st.consecutive_failures,
-        "next_poll": rfc3339(next),
-        "next_poll_reason": reason,
-        "retry_after_until": rfc3339(st.retry_after_until),
-        "parked": st.parked,
-        "etag": st.etag.is_some(),
-        "last_modified": st.last_modified.is_some(),
-        "polls": st.polls,
-        "not_modified": st.not_modified,
-        "not_modified_ratio": ratio,
-        "bytes": st.bytes,
-        "last_elapsed_ms": st.last_elapsed_ms,
-        "pending_move": st.pending_move.as_ref().map(|m| serde_json::json!({"to": m.to, "seen": m.seen})),
-    })
 }
 
 /// The `feeds status` table: one line per feed, then indented detail lines for errors,

@@ -59,6 +59,12 @@ pub mod defaults {
     pub const UNCONDITIONAL_EVERY_SECS: u64 = 24 * 3600;
     /// Consecutive successful polls through the same 301/308 before the feed URL moves.
     pub const MOVE_AFTER_POLLS: u32 = 3;
+    /// Largest per-feed jitter, as a fraction of the feed's cron interval.
+    pub const JITTER: f64 = 0.1;
+    /// The daemon's local API socket (under the systemd `RuntimeDirectory`).
+    pub const API_SOCKET: &str = "/run/feedkeeper/api.sock";
+    /// File mode of the API socket.
+    pub const API_SOCKET_MODE: u32 = 0o660;
 }
 
 /// A configuration error: the key path and what is wrong with it.
@@ -113,6 +119,8 @@ struct RawConfig {
     #[serde(default)]
     daemon: RawDaemon,
     #[serde(default)]
+    api: RawApi,
+    #[serde(default)]
     feed: Vec<RawFeed>,
     #[serde(default)]
     site: Vec<SiteRule>,
@@ -160,6 +168,17 @@ struct RawRetention {
 #[serde(deny_unknown_fields)]
 struct RawDaemon {
     shutdown_grace: Option<String>,
+    jitter: Option<String>,
+    timezone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    socket: Option<PathBuf>,
+    socket_mode: Option<String>,
+    tcp: Option<String>,
+    token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,6 +224,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Daemon settings.
     pub daemon: DaemonConfig,
+    /// The daemon's local HTTP API.
+    pub api: ApiConfig,
     /// The feeds, in file order; names are unique.
     pub feeds: Vec<FeedConfig>,
     /// Per-site extraction rules (`[[site]]`), applied before the heuristics.
@@ -313,14 +334,106 @@ impl RetentionConfig {
 pub struct DaemonConfig {
     /// How long in-flight work may take to finish after SIGTERM.
     pub shutdown_grace: Duration,
+    /// Largest per-feed jitter as a fraction of the cron interval (`jitter = "10%"`, default
+    /// 10%); each feed's offset is stable (derived from its name).
+    pub jitter: f64,
+    /// Default time zone for cron schedules and offset-less dates of feeds without their own
+    /// `timezone` (default UTC).
+    pub timezone: chrono_tz::Tz,
 }
 
 impl Default for DaemonConfig {
     fn default() -> Self {
         DaemonConfig {
             shutdown_grace: Duration::from_secs(defaults::SHUTDOWN_GRACE_SECS),
+            jitter: defaults::JITTER,
+            timezone: chrono_tz::UTC,
         }
     }
+}
+
+/// `[api]`: the daemon's local HTTP API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Unix socket path (default `/run/feedkeeper/api.sock`); the CLI finds the daemon here.
+    pub socket: PathBuf,
+    /// Socket file mode (default `0660`).
+    pub socket_mode: u32,
+    /// Optional TCP address (e.g. `127.0.0.1:8765`); loopback unless a `token` is set.
+    pub tcp: Option<std::net::SocketAddr>,
+    /// Bearer token required on the TCP listener (required for non-loopback addresses).
+    pub token: Option<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            socket: PathBuf::from(defaults::API_SOCKET),
+            socket_mode: defaults::API_SOCKET_MODE,
+            tcp: None,
+            token: None,
+        }
+    }
+}
+
+fn parse_jitter(s: &str) -> Result<f64, ConfigError> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match v {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(invalid(
+            "daemon.jitter",
+            format!(
+                "invalid jitter {s:?}: use a percentage of the interval between 0% and 100%, e.g. \"10%\""
+            ),
+        )),
+    }
+}
+
+fn parse_api(raw: RawApi) -> Result<ApiConfig, ConfigError> {
+    let mut api = ApiConfig::default();
+    if let Some(p) = raw.socket {
+        if p.as_os_str().is_empty() {
+            return Err(invalid(
+                "api.socket",
+                "empty path: give a socket path, e.g. \"/run/feedkeeper/api.sock\"",
+            ));
+        }
+        api.socket = p;
+    }
+    if let Some(m) = raw.socket_mode {
+        api.socket_mode = u32::from_str_radix(m.trim().trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+            .ok_or_else(|| {
+                invalid(
+                    "api.socket_mode",
+                    format!("invalid mode {m:?}: use octal, e.g. \"0660\""),
+                )
+            })?;
+    }
+    api.token = raw.token.filter(|t| !t.trim().is_empty());
+    if let Some(addr) = raw.tcp {
+        let a: std::net::SocketAddr = addr.trim().parse().map_err(|_| {
+            invalid(
+                "api.tcp",
+                format!("invalid address {addr:?}: use IP:PORT, e.g. \"127.0.0.1:8765\""),
+            )
+        })?;
+        if !a.ip().is_loopback() && api.token.is_none() {
+            return Err(invalid(
+                "api.tcp",
+                format!(
+                    "{a} is not a loopback address: set api.token (clients send `Authorization: Bearer <token>`) or bind 127.0.0.1"
+                ),
+            ));
+        }
+        api.tcp = Some(a);
+    }
+    Ok(api)
 }
 
 /// One `[[feed]]`.
@@ -334,7 +447,8 @@ pub struct FeedConfig {
     pub schedule: Schedule,
     /// Follow each item to its page and extract the article (default true).
     pub scrape: bool,
-    /// Zone for dates without an offset, and for the cron schedule (default UTC).
+    /// Zone for dates without an offset, and for the cron schedule (default `[daemon] timezone`,
+    /// else UTC).
     pub timezone: chrono_tz::Tz,
     /// Encoding override that beats every charset signal (e.g. `windows-1256`).
     pub encoding: Option<String>,
@@ -541,6 +655,13 @@ impl Config {
         if let Some(s) = raw.daemon.shutdown_grace {
             daemon.shutdown_grace = parse_duration("daemon.shutdown_grace", &s)?;
         }
+        if let Some(s) = raw.daemon.jitter {
+            daemon.jitter = parse_jitter(&s)?;
+        }
+        if let Some(tz) = raw.daemon.timezone {
+            daemon.timezone = tz.parse::<chrono_tz::Tz>().map_err(|_| invalid("daemon.timezone", format!("unknown time zone {tz:?}: use an IANA name such as \"Asia/Amman\" or \"UTC\"")))?;
+        }
+        let api = parse_api(raw.api)?;
         let mut dedup = DedupConfig {
             min_hash_words: raw.dedup.min_hash_words.unwrap_or(defaults::MIN_HASH_WORDS),
             ..DedupConfig::default()
@@ -612,7 +733,7 @@ impl Config {
             let schedule = Schedule::parse(rf.schedule.as_deref().unwrap_or(defaults::SCHEDULE))
                 .map_err(|m| invalid(key("schedule"), m))?;
             let timezone = match rf.timezone {
-                None => chrono_tz::UTC,
+                None => daemon.timezone,
                 Some(tz) => tz.parse::<chrono_tz::Tz>().map_err(|_| invalid(key("timezone"), format!("unknown time zone {tz:?}: use an IANA name such as \"Asia/Amman\" or \"UTC\"")))?,
             };
             if let Some(enc) = &rf.encoding {
@@ -730,6 +851,7 @@ impl Config {
             dedup,
             retention,
             daemon,
+            api,
             feeds,
             sites: raw.site,
         })

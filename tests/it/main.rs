@@ -1,8 +1,10 @@
 //! The one integration-test binary (STYLE.md habit 9): each module covers one stage or feature.
 
+mod daemon;
 mod dedup;
 mod e2e;
 mod fetch;
 mod schedule;
 mod store;
 mod support;
+mod systemd;

@@ -512,7 +512,14 @@ fn store_migrates_v1_to_v2() {
         db.open_tree("by_time").unwrap().insert(tk, &[]).unwrap();
         db.flush().unwrap();
     }
-    let store = feedkeeper::store::Store::open(&path).unwrap();
+    // sled's flusher thread may hold the directory lock for a moment after the handle drops.
+    let store = (0..100)
+        .find_map(|_| {
+            feedkeeper::store::Store::open(&path)
+                .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("store opens once the v1 writer has let go");
     assert_eq!(store.schema_version().unwrap(), 2);
     let id = feedkeeper::model::ArticleId("aaaaaaaaaaaa".into());
     let a = store.article(&id).unwrap().unwrap();
