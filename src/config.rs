@@ -144,6 +144,7 @@ struct RawFeed {
     encoding: Option<String>,
     allow_private_networks: Option<bool>,
     language: Option<String>,
+    group: Option<String>,
 }
 
 // ---------------------------------------------------------------- validated types
@@ -262,6 +263,8 @@ pub struct FeedConfig {
     pub allow_private_networks: bool,
     /// Language to assume when neither page nor feed states one.
     pub language: Option<String>,
+    /// Category the feed is filed under (OPML `category` / outline folder); display only.
+    pub group: Option<String>,
 }
 
 /// A parsed cron schedule and its source text.
@@ -440,6 +443,7 @@ impl Config {
                     .allow_private_networks
                     .unwrap_or(fetch.allow_private_networks),
                 language: rf.language,
+                group: rf.group,
             });
         }
         for (i, site) in raw.site.iter().enumerate() {

@@ -14,10 +14,13 @@
 //! | `by_hash` | content hash (hex) | article id |
 //! | `by_time` | big-endian sortable i64 ms (published, else first seen) + id | empty |
 //! | `by_feed_time` | feed name + `0x00` + sortable ms + id | empty |
+//! | `search` | folded token + `0x00` + sortable ms + id (see [`search`]) | empty |
 //!
 //! One article write (article, revision, routes and index entries) is one sled transaction,
 //! so a `kill -9` never leaves an index entry pointing at a missing article. The store is
 //! flushed at the end of every poll ([`Store::flush`]).
+
+pub mod search;
 
 use crate::model::{Article, ArticleId, FeedState, Revision};
 use chrono::{DateTime, Utc};
@@ -445,7 +448,9 @@ impl Store {
                 tree: "articles",
                 message: "transaction aborted".into(),
             },
-        })
+        })?;
+        // The search index follows every revision (see `store::search`).
+        self.index_article(w.previous, a)
     }
 
     /// Article ids newest first (by publication time, else first seen), optionally of one feed
