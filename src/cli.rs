@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 /// feedkeeper: poll news feeds, scrape full articles, deduplicate and keep every revision.
 #[derive(Debug, Parser)]
-#[command(name = "feedkeeper", version, about, long_about = None)]
+#[command(name = "feedkeeper", version, about, long_about = None, after_help = MAIN_HELP)]
 pub struct Cli {
     /// The subcommand to run.
     #[command(subcommand)]
@@ -347,6 +347,15 @@ pub enum FeedsAction {
     },
 }
 
+const MAIN_HELP: &str = "Examples:
+  feedkeeper run --once                      # poll every feed now, then exit
+  feedkeeper query --search الاردن --since 1d
+  feedkeeper export --format rss -o merged.xml
+  feedkeeper feeds add https://www.aa.com.tr/ar --name aa-ar
+  feedkeeper completions zsh > ~/.zfunc/_feedkeeper
+
+Exit codes: 0 ok, 1 runtime failure (network, store, I/O), 2 usage or configuration error.";
+
 const QUERY_EXAMPLES: &str = "Examples:
   feedkeeper query --search 'الاردن \"وزير الاتصالات\"' --since 7d
   feedkeeper query --feed aa-ar --feed aljazeera-ar --lang ar --limit 20
@@ -503,13 +512,28 @@ fn cmd_run(config: Option<&std::path::Path>, once: bool) -> Result<ExitCode> {
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
     let rt = runtime()?;
     if once {
-        let reports = rt.block_on(crate::pipeline::poll_all(&ctx, &cfg.feeds));
+        let reports = rt.block_on(poll_with_progress(&ctx, &cfg.feeds));
         print_reports(&reports)?;
         ctx.store.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     rt.block_on(crate::daemon::run(ctx, crate::daemon::shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Polls feeds with a progress bar on stderr when it is a terminal.
+async fn poll_with_progress(
+    ctx: &crate::pipeline::Context,
+    feeds: &[crate::config::FeedConfig],
+) -> Vec<crate::pipeline::PollReport> {
+    let bar = progress_bar(feeds.len() as u64, "polling");
+    let reports =
+        crate::pipeline::poll_all_with_progress(ctx, feeds, &|_: &crate::pipeline::PollReport| {
+            bar.inc(1)
+        })
+        .await;
+    bar.finish_and_clear();
+    reports
 }
 
 fn print_reports(reports: &[crate::pipeline::PollReport]) -> Result<()> {
@@ -537,7 +561,7 @@ fn cmd_poll(config: Option<&std::path::Path>, names: &[String]) -> Result<ExitCo
     }
     let store = open_store(&cfg)?;
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
-    let reports = runtime()?.block_on(crate::pipeline::poll_all(&ctx, &feeds));
+    let reports = runtime()?.block_on(poll_with_progress(&ctx, &feeds));
     print_reports(&reports)?;
     Ok(ExitCode::SUCCESS)
 }

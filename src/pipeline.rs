@@ -852,3 +852,25 @@ pub async fn poll_all(ctx: &Context, feeds: &[FeedConfig]) -> Vec<PollReport> {
     });
     futures_util::future::join_all(polls).await
 }
+
+/// [`poll_all`], calling `progress` with each report as its feed finishes (the CLI's progress
+/// bar for `run --once` and `poll`).
+pub async fn poll_all_with_progress(
+    ctx: &Context,
+    feeds: &[FeedConfig],
+    progress: &(dyn Fn(&PollReport) + Sync),
+) -> Vec<PollReport> {
+    let seq = Arc::new(Sequencer::default());
+    let polls = feeds.iter().enumerate().map(|(index, f)| {
+        let turn = Turn {
+            seq: Arc::clone(&seq),
+            index,
+        };
+        async move {
+            let report = poll_feed_in_turn(ctx, f, Some(turn)).await;
+            progress(&report);
+            report
+        }
+    });
+    futures_util::future::join_all(polls).await
+}
