@@ -28,7 +28,7 @@ median() { # command... ; prints the median wall time of 10 runs in ms
     for _ in $(seq 10); do
         local s e
         s=$(date +%s%N)
-        "$@" >/dev/null
+        "$@" >/dev/null 2>&1
         e=$(date +%s%N)
         times+=($(( (e - s) / 1000 )))
     done
@@ -50,3 +50,18 @@ run "query --search 'minister economy' --limit 50" 100 "$BIN" query --config "$C
 run "query --search '\"وزير الاتصالات\"' (phrase)" 100 "$BIN" query --config "$CFG" --search '"وزير الاتصالات"' --limit 50 --format jsonl
 run "export --limit 500 (atom)" 200 "$BIN" export --config "$CFG" --limit 500
 run "export --limit 500 (json)" 200 "$BIN" export --config "$CFG" --limit 500 --format json
+run "store open only (feedkeeper check)" - "$BIN" check --config "$CFG"
+
+# Where the time goes inside one process (store open vs selection vs output).
+echo "in-process breakdown (FEEDKEEPER_TIMING=1), 3 runs each:"
+for args in "query --limit 50 --format jsonl" "export --limit 500"; do
+    for _ in 1 2 3; do
+        # shellcheck disable=SC2086
+        FEEDKEEPER_TIMING=1 "$BIN" $args --config "$CFG" 2>&1 >/dev/null | grep timing
+    done
+done
+for q in "الاردن وزير" "minister economy" '"وزير الاتصالات"' "-zzzz"; do
+    for _ in 1 2 3; do
+        FEEDKEEPER_TIMING=1 "$BIN" query --config "$CFG" --search="$q" --limit 50 --format jsonl 2>&1 >/dev/null | grep timing | sed "s/^/[$q] /"
+    done
+done

@@ -572,9 +572,12 @@ fn cmd_query(
     fields: &[String],
     format: QueryFormat,
 ) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let cfg = load_config(config)?;
     let store = open_store(&cfg)?;
+    let opened = started.elapsed();
     let page = crate::query::run_page(&store, filter)?;
+    let queried = started.elapsed();
     let articles = &page.articles;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -609,6 +612,8 @@ fn cmd_query(
         }
         QueryFormat::Csv => write!(out, "{}", crate::query::csv(articles, fields, filter.order))?,
     }
+    out.flush()?;
+    report_timing("query", opened, queried, started.elapsed());
     if format != QueryFormat::Table {
         if let Some(next) = &page.next {
             eprintln!("more: --cursor {next}");
@@ -727,9 +732,12 @@ fn cmd_export(
     opts: &ExportOpts,
     output: Option<&std::path::Path>,
 ) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let cfg = load_config(config)?;
     let store = open_store(&cfg)?;
+    let opened = started.elapsed();
     let articles = crate::query::run(&store, filter)?;
+    let queried = started.elapsed();
     let fmt = match opts.format {
         ExportFormat::Atom => crate::export::Format::Atom,
         ExportFormat::Rss => crate::export::Format::Rss,
@@ -761,7 +769,26 @@ fn cmd_export(
         }
         None => std::io::stdout().lock().write_all(&bytes)?,
     }
+    report_timing("export", opened, queried, started.elapsed());
     Ok(ExitCode::SUCCESS)
+}
+
+/// With `FEEDKEEPER_TIMING=1`, prints to stderr how long opening the store, selecting the
+/// articles and writing the output took (bench/query.sh uses it).
+fn report_timing(
+    what: &str,
+    opened: std::time::Duration,
+    queried: std::time::Duration,
+    done: std::time::Duration,
+) {
+    if std::env::var_os("FEEDKEEPER_TIMING").is_some_and(|v| v == "1") {
+        eprintln!(
+            "timing: {what}: open {:.1} ms, select {:.1} ms, render+write {:.1} ms",
+            opened.as_secs_f64() * 1e3,
+            (queried - opened).as_secs_f64() * 1e3,
+            (done - queried).as_secs_f64() * 1e3
+        );
+    }
 }
 
 fn cmd_opml(config: Option<&std::path::Path>, action: OpmlAction) -> Result<ExitCode> {
