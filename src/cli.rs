@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 /// feedkeeper: poll news feeds, scrape full articles, deduplicate and keep every revision.
 #[derive(Debug, Parser)]
-#[command(name = "feedkeeper", version, about, long_about = None)]
+#[command(name = "feedkeeper", version, about, long_about = None, after_help = MAIN_HELP)]
 pub struct Cli {
     /// The subcommand to run.
     #[command(subcommand)]
@@ -35,6 +35,98 @@ pub enum QueryFormat {
     Json,
     /// One JSON object per line.
     Jsonl,
+    /// Comma-separated values with a header row (RFC 4180).
+    Csv,
+}
+
+/// Sort order of `query` and `export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OrderArg {
+    /// Publication time (else first seen), newest first.
+    Published,
+    /// Time of the latest revision, newest first.
+    Updated,
+    /// When feedkeeper first stored the article, newest first.
+    Seen,
+}
+
+/// The filters shared by `query` and `export` (and meaning the same in the HTTP API).
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only articles seen in this feed (repeatable: any of them).
+    #[arg(long = "feed", value_name = "NAME")]
+    pub feeds: Vec<String>,
+    /// Only articles published since (RFC 3339, YYYY-MM-DD, or relative: 2h, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only articles published until (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only articles with a new revision since (same forms as --since).
+    #[arg(long)]
+    pub updated_since: Option<String>,
+    /// Search title and text: all words, "a phrase", -excluded (case, Arabic hamza, ta marbuta,
+    /// alef maqsura, tashkeel, tatweel and digits folded).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only articles in this language (e.g. ar; matches ar-SA too).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Only articles whose author/byline contains this.
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Only articles with this tag.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Duplicates: `query` lists the duplicate groups (id, URLs, feeds: every article reached
+    /// through more than one route); `export` keeps only those articles.
+    #[arg(long)]
+    pub duplicates: bool,
+    /// Sort order.
+    #[arg(long, value_enum, default_value_t = OrderArg::Published)]
+    pub order: OrderArg,
+    /// Continue after this cursor (printed with the previous page).
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+impl FilterArgs {
+    /// Validates the flags into a [`crate::query::Filter`].
+    ///
+    /// # Errors
+    /// A [`UsageError`] naming the flag.
+    pub fn to_filter(&self, limit: usize) -> Result<crate::query::Filter, UsageError> {
+        let now = chrono::Utc::now();
+        let time = |flag: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|s| crate::query::parse_time(s, now))
+                .transpose()
+                .map_err(|m| UsageError(format!("{flag}: {m}")))
+        };
+        Ok(crate::query::Filter {
+            feeds: self.feeds.clone(),
+            since: time("--since", &self.since)?,
+            until: time("--until", &self.until)?,
+            updated_since: time("--updated-since", &self.updated_since)?,
+            search: self.search.clone(),
+            lang: self.lang.clone(),
+            author: self.author.clone(),
+            tag: self.tag.clone(),
+            duplicates: self.duplicates,
+            order: match self.order {
+                OrderArg::Published => crate::query::Order::Published,
+                OrderArg::Updated => crate::query::Order::Updated,
+                OrderArg::Seen => crate::query::Order::Seen,
+            },
+            cursor: self
+                .cursor
+                .as_deref()
+                .map(crate::query::Cursor::parse)
+                .transpose()
+                .map_err(|m| UsageError(format!("--cursor: {m}")))?,
+            limit: Some(limit),
+        })
+    }
 }
 
 /// Output format of `show`.
@@ -86,35 +178,30 @@ pub enum Command {
         force: bool,
     },
     /// List stored articles, newest first.
+    #[command(after_help = QUERY_EXAMPLES)]
     Query {
         /// Config file.
         #[arg(long, short)]
         config: Option<PathBuf>,
-        /// Only articles seen in this feed.
-        #[arg(long)]
-        feed: Option<String>,
-        /// Only articles published since (RFC 3339, YYYY-MM-DD, or relative: 2h, 7d).
-        #[arg(long)]
-        since: Option<String>,
-        /// Only articles published until (same forms as --since).
-        #[arg(long)]
-        until: Option<String>,
-        /// Only articles containing every word (case and Arabic diacritics folded).
-        #[arg(long)]
-        search: Option<String>,
-        /// Only articles in this language (e.g. ar).
-        #[arg(long)]
-        lang: Option<String>,
+        /// Filters.
+        #[command(flatten)]
+        filter: FilterArgs,
         /// At most N articles.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Comma-separated fields to print (id,title,url,feed,published,updated,lang,byline,
+        /// tags,revisions,seen_in,content_hash,text,html,cursor,…).
+        #[arg(long)]
+        fields: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
         format: QueryFormat,
-        /// List duplicate groups instead: every article reached through more than one
-        /// route, with its id, URLs and feeds.
-        #[arg(long)]
-        duplicates: bool,
+    },
+    /// Rebuild the search index from the stored articles.
+    Reindex {
+        /// Config file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
     /// Show one article (and its revision history).
     Show {
@@ -135,6 +222,7 @@ pub enum Command {
         format: ShowFormat,
     },
     /// Write one merged, deduplicated feed of stored articles, newest first.
+    #[command(after_help = EXPORT_EXAMPLES)]
     Export {
         /// Config file.
         #[arg(long, short)]
@@ -142,15 +230,23 @@ pub enum Command {
         /// Feed format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Atom)]
         format: ExportFormat,
-        /// Only articles seen in this feed.
-        #[arg(long)]
-        feed: Option<String>,
-        /// Only articles published since (RFC 3339 or relative: 2h, 7d).
-        #[arg(long)]
-        since: Option<String>,
+        /// Filters (as for query).
+        #[command(flatten)]
+        filter: FilterArgs,
         /// At most N entries.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Write the RFC 5005 archive document of this month (YYYY-MM) instead of the newest
+        /// entries.
+        #[arg(long, value_name = "YYYY-MM")]
+        archive: Option<String>,
+        /// URL the export is published at; enables self and archive (prev-archive,
+        /// next-archive) links as URL?archive=YYYY-MM.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Feed title.
+        #[arg(long, default_value = "feedkeeper")]
+        title: String,
         /// Write to FILE instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -178,6 +274,26 @@ pub enum Command {
         #[command(subcommand)]
         action: FeedsAction,
     },
+    /// Import the feeds of an OPML file into the config (comments kept).
+    Opml {
+        /// Config file.
+        #[arg(long, short, global = true)]
+        config: Option<PathBuf>,
+        /// What to do.
+        #[command(subcommand)]
+        action: OpmlAction,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  feedkeeper completions bash > /etc/bash_completion.d/feedkeeper"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these definitions.
+    #[command(after_help = "Example:\n  feedkeeper man > /usr/local/share/man/man1/feedkeeper.1")]
+    Man,
     /// Parse feed files and print what the parse stage produced (debugging, corpus scoring).
     Parse {
         /// Feed files to parse.
@@ -207,11 +323,42 @@ pub enum Command {
     },
 }
 
+/// `feedkeeper opml …` actions.
+#[derive(Debug, Subcommand)]
+pub enum OpmlAction {
+    /// Add every feed of an OPML file not yet configured (folders become `group`).
+    Import {
+        /// OPML file.
+        file: PathBuf,
+    },
+    /// Print the configured feeds as OPML 2.0.
+    Export,
+}
+
 /// `feedkeeper feeds …` actions.
 #[derive(Debug, Subcommand)]
 pub enum FeedsAction {
     /// List the configured feeds.
     List,
+    /// Add a feed; a web page URL is searched for its feed link (autodiscovery).
+    #[command(
+        after_help = "Examples:\n  feedkeeper feeds add https://www.aa.com.tr/ar/rss/default?cat=guncel --name aa-ar\n  feedkeeper feeds add https://www.bbc.co.uk/news   # finds the page's <link rel=alternate>"
+    )]
+    Add {
+        /// Feed URL, or the URL of a page announcing one.
+        url: String,
+        /// Feed name [default: from the feed's title].
+        #[arg(long)]
+        name: Option<String>,
+        /// Group (category) to file it under.
+        #[arg(long)]
+        group: Option<String>,
+    },
+    /// Remove a feed from the config (its stored articles stay).
+    Remove {
+        /// Feed name.
+        name: String,
+    },
     /// Per-feed state: last poll, HTTP status, last error, failures, next poll and why,
     /// validators, 304 ratio, bytes, latency, pending URL move.
     Status {
@@ -234,6 +381,31 @@ pub enum StatusFormat {
     /// One JSON array.
     Json,
 }
+
+const MAIN_HELP: &str = "Examples:
+  feedkeeper run --once                      # poll every feed now, then exit
+  feedkeeper query --search الاردن --since 1d
+  feedkeeper export --format rss -o merged.xml
+  feedkeeper feeds add https://www.aa.com.tr/ar --name aa-ar
+  feedkeeper completions zsh > ~/.zfunc/_feedkeeper
+
+Exit codes: 0 ok, 1 runtime failure (network, store, I/O), 2 usage or configuration error.";
+
+const QUERY_EXAMPLES: &str = "Examples:
+  feedkeeper query --search 'الاردن \"وزير الاتصالات\"' --since 7d
+  feedkeeper query --feed aa-ar --feed aljazeera-ar --lang ar --limit 20
+  feedkeeper query --updated-since 1d --order updated --format jsonl
+  feedkeeper query --fields id,published,title,url --format csv > articles.csv
+  feedkeeper query --limit 50 --cursor 1732200000000.abcdefghijkl   # the next page
+
+Exit codes: 0 ok, 1 runtime failure (store, I/O), 2 usage or configuration error.";
+
+const EXPORT_EXAMPLES: &str = "Examples:
+  feedkeeper export --format atom --lang ar --limit 200 -o merged.atom
+  feedkeeper export --format json --search غزة --since 2d
+  feedkeeper export --base-url https://news.example.org/feed --archive 2025-10
+
+Exit codes: 0 ok, 1 runtime failure (store, I/O), 2 usage or configuration error.";
 
 /// An error that maps to exit code 2 (usage or configuration).
 #[derive(Debug, thiserror::Error)]
@@ -285,34 +457,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => cmd_poll(config.as_deref(), &feeds, force),
         Command::Query {
             config,
-            feed,
-            since,
-            until,
-            search,
-            lang,
+            filter,
             limit,
+            fields,
             format,
-            duplicates,
         } => {
-            if duplicates {
+            if filter.duplicates {
                 return cmd_duplicates(config.as_deref(), format);
             }
-            let now = chrono::Utc::now();
-            let filter = crate::query::Filter {
-                feed,
-                since: since
-                    .map(|s| crate::query::parse_time(&s, now))
-                    .transpose()
-                    .map_err(|m| UsageError(format!("--since: {m}")))?,
-                until: until
-                    .map(|s| crate::query::parse_time(&s, now))
-                    .transpose()
-                    .map_err(|m| UsageError(format!("--until: {m}")))?,
-                search,
-                lang,
-                limit: Some(limit),
-            };
-            cmd_query(config.as_deref(), &filter, format)
+            let filter = filter.to_filter(limit)?;
+            let fields = fields
+                .as_deref()
+                .map(crate::query::parse_fields)
+                .transpose()
+                .map_err(|m| UsageError(format!("--fields: {m}")))?
+                .unwrap_or_default();
+            cmd_query(config.as_deref(), &filter, &fields, format)
+        }
+        Command::Reindex { config } => cmd_reindex(config.as_deref()),
+        Command::Opml { config, action } => cmd_opml(config.as_deref(), action),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "feedkeeper", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Show {
             config,
@@ -327,22 +499,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export {
             config,
             format,
-            feed,
-            since,
+            filter,
             limit,
+            archive,
+            base_url,
+            title,
             output,
         } => {
-            let now = chrono::Utc::now();
-            let filter = crate::query::Filter {
-                feed,
-                since: since
-                    .map(|s| crate::query::parse_time(&s, now))
-                    .transpose()
-                    .map_err(|m| UsageError(format!("--since: {m}")))?,
-                limit: Some(limit),
-                ..Default::default()
+            let mut filter = filter.to_filter(limit)?;
+            let month = archive
+                .as_deref()
+                .map(crate::export::Month::parse)
+                .transpose()
+                .map_err(|m| UsageError(format!("--archive: {m}")))?;
+            if let Some(m) = month {
+                // An archive document holds the whole month.
+                filter.since = Some(m.start());
+                filter.until = Some(m.end());
+                filter.limit = None;
+                filter.cursor = None;
+            }
+            let opts = ExportOpts {
+                format,
+                month,
+                base_url,
+                title,
             };
-            cmd_export(config.as_deref(), &filter, format, output.as_deref())
+            cmd_export(config.as_deref(), &filter, &opts, output.as_deref())
         }
         Command::Check { config } => cmd_check(config.as_deref()),
         Command::Gc { config } => cmd_gc(config.as_deref()),
@@ -374,6 +557,16 @@ enum Source {
 }
 
 impl Source {
+    fn query_page(&self, filter: &crate::query::Filter) -> Result<crate::query::Page> {
+        Ok(match self {
+            Source::Store(s) => crate::query::run_page(s, filter)?,
+            Source::Daemon(c) => crate::query::Page {
+                articles: c.articles(filter)?,
+                next: None,
+            },
+        })
+    }
+
     fn query(&self, filter: &crate::query::Filter) -> Result<Vec<crate::model::Article>> {
         Ok(match self {
             Source::Store(s) => crate::query::run(s, filter)?,
@@ -457,11 +650,7 @@ fn cmd_run(config: Option<&std::path::Path>, once: bool, force: bool) -> Result<
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store.clone())?;
     let rt = runtime()?;
     if once {
-        let opts = crate::pipeline::PollOptions {
-            force,
-            ..Default::default()
-        };
-        let reports = rt.block_on(crate::pipeline::poll_all_with(&ctx, &cfg.feeds, opts));
+        let reports = rt.block_on(poll_with_progress(&ctx, &cfg.feeds, force));
         print_reports(&reports)?;
         ctx.store.flush()?;
         return Ok(ExitCode::SUCCESS);
@@ -475,6 +664,28 @@ fn cmd_run(config: Option<&std::path::Path>, once: bool, force: bool) -> Result<
         crate::daemon::shutdown_signal(),
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Polls feeds with a progress bar on stderr when it is a terminal.
+async fn poll_with_progress(
+    ctx: &crate::pipeline::Context,
+    feeds: &[crate::config::FeedConfig],
+    force: bool,
+) -> Vec<crate::pipeline::PollReport> {
+    let bar = progress_bar(feeds.len() as u64, "polling");
+    let opts = crate::pipeline::PollOptions {
+        force,
+        ..Default::default()
+    };
+    let reports = crate::pipeline::poll_all_with_progress(
+        ctx,
+        feeds,
+        opts,
+        &|_: &crate::pipeline::PollReport| bar.inc(1),
+    )
+    .await;
+    bar.finish_and_clear();
+    reports
 }
 
 fn print_reports(reports: &[crate::pipeline::PollReport]) -> Result<()> {
@@ -510,11 +721,7 @@ fn cmd_poll(config: Option<&std::path::Path>, names: &[String], force: bool) -> 
         }
     };
     let ctx = crate::pipeline::Context::new(std::sync::Arc::clone(&cfg), store)?;
-    let opts = crate::pipeline::PollOptions {
-        force,
-        ..Default::default()
-    };
-    let reports = runtime()?.block_on(crate::pipeline::poll_all_with(&ctx, &feeds, opts));
+    let reports = runtime()?.block_on(poll_with_progress(&ctx, &feeds, force));
     print_reports(&reports)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -522,32 +729,57 @@ fn cmd_poll(config: Option<&std::path::Path>, names: &[String], force: bool) -> 
 fn cmd_query(
     config: Option<&std::path::Path>,
     filter: &crate::query::Filter,
+    fields: &[String],
     format: QueryFormat,
 ) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let cfg = load_config(config)?;
     let src = open_source(&cfg)?;
-    let articles = src.query(filter)?;
+    let opened = started.elapsed();
+    let page = src.query_page(filter)?;
+    let queried = started.elapsed();
+    let articles = &page.articles;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
-        QueryFormat::Table => write!(out, "{}", crate::query::table(&articles))?,
+        QueryFormat::Table => {
+            let style = crate::query::TableStyle::for_stdout(fields.to_vec());
+            write!(
+                out,
+                "{}",
+                crate::query::table_with(articles, &style, filter.order)
+            )?;
+            if let Some(next) = &page.next {
+                // The hint goes to stderr so the table stays clean when piped.
+                eprintln!("more: --cursor {next}");
+            }
+        }
         QueryFormat::Json => {
             let v: Vec<_> = articles
                 .iter()
-                .map(|a| crate::query::article_json(a, true))
+                .map(|a| crate::query::article_fields(a, fields, filter.order))
                 .collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
         QueryFormat::Jsonl => {
-            for a in &articles {
+            for a in articles {
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string(&crate::query::article_json(a, true))?
+                    serde_json::to_string(&crate::query::article_fields(a, fields, filter.order))?
                 )?;
             }
         }
+        QueryFormat::Csv => write!(out, "{}", crate::query::csv(articles, fields, filter.order))?,
     }
+    out.flush()?;
+    report_timing("query", opened, queried, started.elapsed());
+    if format != QueryFormat::Table {
+        if let Some(next) = &page.next {
+            eprintln!("more: --cursor {next}");
+        }
+    }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -579,8 +811,40 @@ fn cmd_duplicates(config: Option<&std::path::Path>, format: QueryFormat) -> Resu
                 )?;
             }
         }
+        QueryFormat::Csv => {
+            // One row per route of each group (RFC 4180 quoting).
+            let q = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+            writeln!(out, "id,feed,url")?;
+            for a in &groups {
+                for s in &a.seen_in {
+                    writeln!(out, "{},{},{}", q(&a.id.0), q(&s.feed), q(&s.url))?;
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_reindex(config: Option<&std::path::Path>) -> Result<ExitCode> {
+    let cfg = load_config(config)?;
+    let store = open_store(&cfg)?;
+    let started = std::time::Instant::now();
+    let n = store.reindex()?;
+    store.flush()?;
+    println!(
+        "reindex: {n} articles, {} postings in {} ms",
+        store.search_index_len()?,
+        started.elapsed().as_millis()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Options of `feedkeeper export` beyond the filters.
+struct ExportOpts {
+    format: ExportFormat,
+    month: Option<crate::export::Month>,
+    base_url: Option<String>,
+    title: String,
 }
 
 fn rfc3339_or_dash(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -676,25 +940,184 @@ fn cmd_show(
 fn cmd_export(
     config: Option<&std::path::Path>,
     filter: &crate::query::Filter,
-    format: ExportFormat,
+    opts: &ExportOpts,
     output: Option<&std::path::Path>,
 ) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let cfg = load_config(config)?;
     let src = open_source(&cfg)?;
+    let opened = started.elapsed();
     let articles = src.query(filter)?;
-    let fmt = match format {
+    let queried = started.elapsed();
+    let fmt = match opts.format {
         ExportFormat::Atom => crate::export::Format::Atom,
         ExportFormat::Rss => crate::export::Format::Rss,
         ExportFormat::Json => crate::export::Format::Json,
     };
-    let bytes = crate::export::render(fmt, &crate::export::FeedMeta::default(), &articles);
+    let mut meta = crate::export::FeedMeta {
+        title: opts.title.clone(),
+        ..Default::default()
+    };
+    if let Some(base) = &opts.base_url {
+        url::Url::parse(base).map_err(|e| UsageError(format!("--base-url {base:?}: {e}")))?;
+        let oldest = match &src {
+            Source::Store(s) => s.oldest_time()?,
+            Source::Daemon(_) => None,
+        };
+        meta.id = base.clone();
+        meta.links = crate::export::archive_links(base, opts.month, oldest, chrono::Utc::now());
+        meta.self_url = Some(match opts.month {
+            Some(m) => format!(
+                "{base}{}archive={m}",
+                if base.contains('?') { '&' } else { '?' }
+            ),
+            None => base.clone(),
+        });
+    } else if let Some(m) = opts.month {
+        meta.links.archive = crate::export::Month::of(chrono::Utc::now()) > m;
+    }
+    let bytes = crate::export::render(fmt, &meta, &articles);
     match output {
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("write {}", path.display()))?
         }
         None => std::io::stdout().lock().write_all(&bytes)?,
     }
+    report_timing("export", opened, queried, started.elapsed());
     Ok(ExitCode::SUCCESS)
+}
+
+/// With `FEEDKEEPER_TIMING=1`, prints to stderr how long opening the store, selecting the
+/// articles and writing the output took (bench/query.sh uses it).
+fn report_timing(
+    what: &str,
+    opened: std::time::Duration,
+    queried: std::time::Duration,
+    done: std::time::Duration,
+) {
+    if std::env::var_os("FEEDKEEPER_TIMING").is_some_and(|v| v == "1") {
+        eprintln!(
+            "timing: {what}: open {:.1} ms, select {:.1} ms, render+write {:.1} ms",
+            opened.as_secs_f64() * 1e3,
+            (queried - opened).as_secs_f64() * 1e3,
+            (done - queried).as_secs_f64() * 1e3
+        );
+    }
+}
+
+fn cmd_opml(config: Option<&std::path::Path>, action: OpmlAction) -> Result<ExitCode> {
+    let path = crate::config::locate(config);
+    let mut doc = crate::feeds::ConfigDoc::open(&path)?;
+    match action {
+        OpmlAction::Export => print!("{}", crate::feeds::opml_export(&doc.feeds())),
+        OpmlAction::Import { file } => {
+            let xml = std::fs::read_to_string(&file)
+                .with_context(|| format!("opml: read {}", file.display()))?;
+            let found = crate::feeds::opml_parse(&xml, &file.display().to_string())?;
+            let bar = progress_bar(found.len() as u64, "opml import");
+            let (mut added, mut skipped) = (0, 0);
+            for f in found {
+                bar.inc(1);
+                let existing = doc.feeds();
+                if existing.iter().any(|e| e.url == f.url) {
+                    skipped += 1;
+                    continue;
+                }
+                if url::Url::parse(&f.url).is_err() {
+                    eprintln!("opml: skipping {:?}: not a URL", f.url);
+                    skipped += 1;
+                    continue;
+                }
+                let base = crate::feeds::slug(if f.title.is_empty() { &f.url } else { &f.title });
+                let name = crate::feeds::unique_name(&base, &existing);
+                doc.add_feed(&crate::feeds::FeedEntry {
+                    name,
+                    url: f.url,
+                    group: f.group,
+                })?;
+                added += 1;
+            }
+            bar.finish_and_clear();
+            doc.save()?;
+            println!(
+                "opml import: {added} feeds added, {skipped} already configured or invalid ({})",
+                path.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar drawn only when stderr is a terminal (hidden otherwise).
+fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+async fn discover_feed(
+    fetcher: &crate::fetch::Fetcher,
+    url: &url::Url,
+    allow_private: bool,
+) -> Result<(url::Url, crate::parse::ParsedFeed)> {
+    let get = |u: url::Url| crate::fetch::FetchRequest {
+        url: u,
+        kind: crate::fetch::Kind::Feed,
+        etag: None,
+        last_modified: None,
+        trusted: true,
+        allow_private,
+    };
+    let opts = crate::parse::ParseOptions::default();
+    let page = fetcher.fetch(&get(url.clone())).await?;
+    if let Ok(feed) = crate::parse::parse_feed(
+        &page.body,
+        page.charset.as_deref(),
+        Some(&page.final_url),
+        &opts,
+    ) {
+        return Ok((page.final_url, feed));
+    }
+    let html = crate::charset::decode(
+        &page.body,
+        page.charset.as_deref(),
+        None,
+        crate::charset::DocKind::Html,
+    )
+    .text;
+    let links = crate::feeds::discover(&html, &page.final_url);
+    if links.is_empty() {
+        anyhow::bail!(
+            "feeds add: {url} is neither a feed nor a page announcing one (no <link rel=\"alternate\" type=\"application/rss+xml\">)"
+        );
+    }
+    let mut last_err = None;
+    for link in links {
+        match fetcher.fetch(&get(link.clone())).await {
+            Ok(out) => match crate::parse::parse_feed(
+                &out.body,
+                out.charset.as_deref(),
+                Some(&out.final_url),
+                &opts,
+            ) {
+                Ok(feed) => return Ok((out.final_url, feed)),
+                Err(e) => last_err = Some(anyhow::anyhow!("{link}: {e}")),
+            },
+            Err(e) => last_err = Some(anyhow::anyhow!(e)),
+        }
+    }
+    Err(last_err
+        .unwrap_or_else(|| anyhow::anyhow!("no feed found"))
+        .context(format!("feeds add: the feeds {url} announces do not parse")))
 }
 
 fn cmd_check(config: Option<&std::path::Path>) -> Result<ExitCode> {
@@ -855,15 +1278,42 @@ fn cmd_diff(
 }
 
 fn cmd_feeds(config: Option<&std::path::Path>, action: FeedsAction) -> Result<ExitCode> {
+    if let FeedsAction::Add { url, name, group } = &action {
+        return cmd_feeds_add(config, url, name.as_deref(), group.as_deref());
+    }
+    if let FeedsAction::Remove { name } = &action {
+        let path = crate::config::locate(config);
+        let mut doc = crate::feeds::ConfigDoc::open(&path)?;
+        let removed = doc
+            .remove_feed(name)
+            .map_err(|e| UsageError(e.to_string()))?;
+        doc.save()?;
+        println!(
+            "feeds: removed {} ({}) from {}; its stored articles stay",
+            removed.name,
+            removed.url,
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let cfg = load_config(config)?;
     match action {
+        FeedsAction::Add { .. } | FeedsAction::Remove { .. } => {}
         FeedsAction::List => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
             for f in &cfg.feeds {
-                println!(
-                    "{:<20} {:<14} scrape={:<5} {}",
-                    f.name, f.schedule.expr, f.scrape, f.url
-                );
+                writeln!(
+                    out,
+                    "{:<20} {:<14} scrape={:<5} {:<12} {}",
+                    f.name,
+                    f.schedule.expr,
+                    f.scrape,
+                    f.group.as_deref().unwrap_or("-"),
+                    f.url
+                )?;
             }
+            out.flush()?;
         }
         FeedsAction::Status { format } => {
             let states = open_source(&cfg)?.feed_states(&cfg)?;
@@ -965,6 +1415,54 @@ pub fn feed_status_table(rows: &[serde_json::Value]) -> String {
         }
     }
     out
+}
+
+fn cmd_feeds_add(
+    config: Option<&std::path::Path>,
+    url: &str,
+    name: Option<&str>,
+    group: Option<&str>,
+) -> Result<ExitCode> {
+    let path = crate::config::locate(config);
+    let mut doc = crate::feeds::ConfigDoc::open(&path)?;
+    // Fetch settings from the file as it is (defaults when it does not exist yet).
+    let cfg = crate::config::Config::from_toml(&doc.text(), &path.display().to_string())?;
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| UsageError(format!("feeds add: {url:?} is not an http(s) URL")))?;
+    let fetcher = crate::fetch::Fetcher::new(&cfg.fetch)?;
+    let (feed_url, feed) = runtime()?.block_on(discover_feed(
+        &fetcher,
+        &parsed,
+        cfg.fetch.allow_private_networks,
+    ))?;
+    let existing = doc.feeds();
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => {
+            let base = feed
+                .title
+                .as_deref()
+                .map(crate::feeds::slug)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| crate::feeds::slug(feed_url.host_str().unwrap_or("feed")));
+            crate::feeds::unique_name(&base, &existing)
+        }
+    };
+    doc.add_feed(&crate::feeds::FeedEntry {
+        name: name.clone(),
+        url: feed_url.to_string(),
+        group: group.map(str::to_string),
+    })
+    .map_err(|e| UsageError(e.to_string()))?;
+    doc.save()?;
+    println!(
+        "feeds: added {name} = {feed_url} ({} entries now) to {}",
+        feed.entries.len(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One line of `feedkeeper parse` output.

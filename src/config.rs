@@ -192,6 +192,7 @@ struct RawFeed {
     encoding: Option<String>,
     allow_private_networks: Option<bool>,
     language: Option<String>,
+    group: Option<String>,
     respect_feed_hints: Option<bool>,
     min_interval: Option<String>,
     #[serde(default)]
@@ -466,6 +467,8 @@ pub struct FeedConfig {
     pub basic_auth: Option<BasicAuth>,
     /// `Cookie` header for the feed request, from env or file.
     pub cookie: Option<Secret>,
+    /// Category the feed is filed under (OPML `category` / outline folder); display only.
+    pub group: Option<String>,
 }
 
 /// A secret value read from the environment or a file. Its `Debug` never shows it, so it
@@ -805,6 +808,7 @@ impl Config {
                     .allow_private_networks
                     .unwrap_or(fetch.allow_private_networks),
                 language: rf.language,
+                group: rf.group,
                 respect_feed_hints: rf.respect_feed_hints.unwrap_or(fetch.respect_feed_hints),
                 min_interval,
                 headers,

@@ -22,7 +22,11 @@
 //! - [`store`]: every sled tree and key; one transaction per article write.
 //! - [`pipeline`]: one poll of one feed through every stage, returning a [`pipeline::PollReport`].
 //! - [`daemon`]: the scheduler loop, bounded concurrency and signal handling.
-//! - [`query`] and [`export`]: reading the store back as tables, JSON and merged feeds.
+//! - [`search`]: folding (case, NFKC, Arabic spelling variants) and `--search` expressions;
+//!   the index itself lives in `store::search`.
+//! - [`query`] and [`export`]: reading the store back as tables, JSON, CSV and merged feeds.
+//! - [`feeds`]: `feeds add/remove`, OPML import/export and autodiscovery, editing the config
+//!   file in place (comments kept).
 //! - [`cli`]: clap definitions and thin subcommand handlers.
 //! - [`telemetry`]: tracing set-up and log field names.
 #![deny(missing_docs)]
@@ -35,11 +39,13 @@ pub mod daemon;
 pub mod dedup;
 pub mod export;
 pub mod extract;
+pub mod feeds;
 pub mod fetch;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod query;
 pub mod schedule;
+pub mod search;
 pub mod store;
 pub mod telemetry;

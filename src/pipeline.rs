@@ -1317,13 +1317,28 @@ pub async fn poll_all_with(
     feeds: &[FeedConfig],
     opts: PollOptions,
 ) -> Vec<PollReport> {
+    poll_all_with_progress(ctx, feeds, opts, &|_: &PollReport| {}).await
+}
+
+/// [`poll_all`], calling `progress` with each report as its feed finishes (the CLI's progress
+/// bar for `run --once` and `poll`).
+pub async fn poll_all_with_progress(
+    ctx: &Context,
+    feeds: &[FeedConfig],
+    opts: PollOptions,
+    progress: &(dyn Fn(&PollReport) + Sync),
+) -> Vec<PollReport> {
     let seq = Arc::new(Sequencer::default());
     let polls = feeds.iter().enumerate().map(|(index, f)| {
         let turn = Turn {
             seq: Arc::clone(&seq),
             index,
         };
-        poll_feed_with(ctx, f, Some(turn), opts)
+        async move {
+            let report = poll_feed_with(ctx, f, Some(turn), opts).await;
+            progress(&report);
+            report
+        }
     });
     futures_util::future::join_all(polls).await
 }

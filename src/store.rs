@@ -17,6 +17,7 @@
 //! | `watch` | feed name + `0x00` + sortable ms (due) + id | empty (watch window, v2) |
 //! | `near` | band (1 byte) + 16-bit band value + id | SimHash, big-endian u64 (v2) |
 //! | `tombstones` | `route:` feed `0x00` item key, `url:` URL, `hash:` hash | deletion time (v2) |
+//! | `search` | folded token + `0x00` + sortable ms + id (see [`search`]) | empty |
 //!
 //! Schema v2 stores `articles` and `revisions` values as `0xF2` + LZ4 block (size
 //! prepended) of the JSON document; v1 values (plain JSON, starting with `{`) still decode,
@@ -25,6 +26,8 @@
 //! One article write (article, revision, routes and index entries) is one sled transaction,
 //! so a `kill -9` never leaves an index entry pointing at a missing article. The store is
 //! flushed at the end of every poll ([`Store::flush`]).
+
+pub mod search;
 
 use crate::model::{Article, ArticleId, FeedState, Revision};
 use chrono::{DateTime, Utc};
@@ -642,7 +645,9 @@ impl Store {
                 tree: "articles",
                 message: "transaction aborted".into(),
             },
-        })
+        })?;
+        // The search index follows every revision (see `store::search`).
+        self.index_article(w.previous, a)
     }
 
     /// Article ids newest first (by publication time, else first seen), optionally of one feed

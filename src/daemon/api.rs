@@ -158,12 +158,20 @@ impl FilterParams {
                 .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))
         };
         Ok(crate::query::Filter {
-            feed: self.feed.clone(),
+            // Several feeds travel comma-separated (feed names have no commas in practice).
+            feeds: self
+                .feed
+                .iter()
+                .flat_map(|f| f.split(','))
+                .filter(|f| !f.is_empty())
+                .map(str::to_string)
+                .collect(),
             since: time(&self.since)?,
             until: time(&self.until)?,
             search: self.search.clone(),
             lang: self.lang.clone(),
             limit: Some(self.limit.unwrap_or(default_limit)),
+            ..crate::query::Filter::default()
         })
     }
 }
@@ -287,7 +295,7 @@ async fn export(
         .max()
         .unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
     let meta = crate::export::FeedMeta {
-        updated,
+        updated: Some(updated),
         ..crate::export::FeedMeta::default()
     };
     let body = crate::export::render(format, &meta, &list);

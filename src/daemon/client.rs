@@ -149,8 +149,8 @@ impl Client {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("raw", "true");
         let ts = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-        if let Some(f) = &filter.feed {
-            q.append_pair("feed", f);
+        if !filter.feeds.is_empty() {
+            q.append_pair("feed", &filter.feeds.join(","));
         }
         if let Some(t) = filter.since {
             q.append_pair("since", &ts(t));

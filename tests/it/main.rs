@@ -3,7 +3,10 @@
 mod daemon;
 mod dedup;
 mod e2e;
+mod export;
+mod feeds;
 mod fetch;
+mod query;
 mod schedule;
 mod store;
 mod support;

@@ -1,0 +1,184 @@
+//! Search text handling, shared by the index writer ([`crate::store`]) and the reader
+//! ([`crate::query`]): folding, tokenising and parsing a `--search` expression. Pure; no I/O.
+//!
+//! Folding makes spelling variants meet. Beyond case and Unicode compatibility forms (NFKC),
+//! Arabic news text is written with and without hamza on alef, with alef maqsura or ya at the
+//! end of a word, with ta marbuta or ha, with or without tashkeel and tatweel, and with Eastern
+//! Arabic or ASCII digits; each pair folds to one form, so `الاردن` finds `الأردن`.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest token indexed, in bytes; longer runs (base64 blobs, URLs) are cut there.
+pub const MAX_TOKEN_BYTES: usize = 64;
+
+/// Whether a character is dropped by folding: Arabic tashkeel and Quranic marks, tatweel,
+/// zero-width characters and bidi controls.
+fn is_dropped(c: char) -> bool {
+    matches!(c as u32,
+        0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0640
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0x061C | 0xFEFF | 0x00AD)
+}
+
+/// Maps one (NFKC, lower-cased) character to its folded form.
+fn fold_char(c: char) -> char {
+    match c {
+        // Hamza forms of alef and alef wasla → bare alef.
+        'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+        // Alef maqsura and Farsi yeh → ya.
+        'ى' | 'ی' => 'ي',
+        // Ta marbuta → ha.
+        'ة' => 'ه',
+        // Eastern Arabic and Extended (Persian/Urdu) digits → ASCII.
+        '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+        '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+        _ => c,
+    }
+}
+
+/// Folds text for matching: NFKC, lower case, Arabic variants unified, marks and invisible
+/// characters dropped. Word boundaries are kept as they were.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkc().filter(|c| !is_dropped(*c)) {
+        for l in c.to_lowercase() {
+            out.push(fold_char(l));
+        }
+    }
+    out
+}
+
+/// The folded tokens of `text`, in order (with repeats): runs of letters and digits.
+pub fn tokens(text: &str) -> Vec<String> {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let mut end = t.len().min(MAX_TOKEN_BYTES);
+            while !t.is_char_boundary(end) {
+                end -= 1;
+            }
+            t[..end].to_string()
+        })
+        .collect()
+}
+
+/// The distinct tokens an article is indexed under: its title and its text.
+pub fn index_tokens(title: &str, text: &str) -> Vec<String> {
+    let mut v = tokens(title);
+    v.extend(tokens(text));
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// A parsed `--search` expression: `word "a phrase" -excluded "-also excluded"`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Every one of these tokens must occur (the words and the words of each phrase).
+    pub required: Vec<String>,
+    /// Each phrase (two or more tokens) must occur as consecutive tokens.
+    pub phrases: Vec<Vec<String>>,
+    /// None of these tokens may occur.
+    pub excluded: Vec<String>,
+}
+
+impl SearchQuery {
+    /// Parses an expression. Words are AND-ed; `"…"` is a phrase; a leading `-` excludes a word
+    /// or phrase. Folding is the same as for the indexed text.
+    pub fn parse(expr: &str) -> SearchQuery {
+        let mut q = SearchQuery::default();
+        let mut rest = expr.trim();
+        while !rest.is_empty() {
+            let negated = rest.starts_with('-');
+            let body = if negated { &rest[1..] } else { rest };
+            let (chunk, tail, quoted) = if let Some(inner) = body.strip_prefix('"') {
+                match inner.find('"') {
+                    Some(end) => (&inner[..end], &inner[end + 1..], true),
+                    None => (inner, "", true),
+                }
+            } else {
+                match body.find(char::is_whitespace) {
+                    Some(end) => (&body[..end], &body[end..], false),
+                    None => (body, "", false),
+                }
+            };
+            let toks = tokens(chunk);
+            if negated {
+                // An excluded phrase is approximated by excluding its first word only when it
+                // has one word; longer excluded phrases are checked as phrases.
+                if toks.len() == 1 {
+                    q.excluded.extend(toks);
+                } else if !toks.is_empty() {
+                    q.excluded_phrases_push(toks);
+                }
+            } else {
+                if quoted && toks.len() > 1 {
+                    q.phrases.push(toks.clone());
+                }
+                q.required.extend(toks);
+            }
+            rest = tail.trim_start();
+        }
+        q.required.sort_unstable();
+        q.required.dedup();
+        q
+    }
+
+    fn excluded_phrases_push(&mut self, toks: Vec<String>) {
+        // Stored as a phrase joined by a space; `matches` treats multi-token exclusions as
+        // phrases.
+        self.excluded.push(toks.join(" "));
+    }
+
+    /// Whether the expression asks for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.required.is_empty() && self.excluded.is_empty()
+    }
+
+    /// Whether a document (its folded tokens in order) satisfies the expression.
+    pub fn matches(&self, doc: &[String]) -> bool {
+        let has = |t: &String| doc.iter().any(|d| d == t);
+        self.required.iter().all(has)
+            && self.phrases.iter().all(|p| contains_phrase(doc, p))
+            && !self.excluded.iter().any(|e| {
+                if e.contains(' ') {
+                    let p: Vec<String> = e.split(' ').map(str::to_string).collect();
+                    contains_phrase(doc, &p)
+                } else {
+                    has(e)
+                }
+            })
+    }
+}
+
+fn contains_phrase(doc: &[String], phrase: &[String]) -> bool {
+    !phrase.is_empty() && doc.windows(phrase.len()).any(|w| w == phrase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arabic_variants_fold_together() {
+        assert_eq!(fold("الأردن"), "الاردن");
+        assert_eq!(fold("إسرائيل آمنة ٱلله"), "اسرائيل امنه الله");
+        assert_eq!(fold("مستشفى"), "مستشفي");
+        assert_eq!(fold("مَدْرَسَةٌ"), "مدرسه");
+        assert_eq!(fold("جـــميل"), "جميل");
+        assert_eq!(fold("عام ٢٠٢٥ و۱۴"), "عام 2025 و14");
+        assert_eq!(fold("Ｆｕｌｌ ＷＩＤＴＨ"), "full width");
+    }
+
+    #[test]
+    fn query_parsing() {
+        let q = SearchQuery::parse(r#"gaza "وزير الاتصالات" -sport"#);
+        assert_eq!(q.required, vec!["gaza", "الاتصالات", "وزير"]);
+        assert_eq!(q.phrases, vec![vec!["وزير".to_string(), "الاتصالات".into()]]);
+        assert_eq!(q.excluded, vec!["sport"]);
+        let doc = tokens("Gaza: قال وزير الاتصالات اليوم");
+        assert!(q.matches(&doc));
+        assert!(!q.matches(&tokens("Gaza: الاتصالات قال وزير")));
+        assert!(!q.matches(&tokens("Gaza sport وزير الاتصالات")));
+    }
+}
