@@ -41,6 +41,10 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// First byte of a compressed (schema v2) value.
 const COMPRESSED: u8 = 0xF2;
 
+/// sled's page cache, bytes. sled's default (1 GiB) made a 1,000-feed cold poll peak at
+/// 737 MB RSS (bench/RESULTS.md); the working set of one poll is far smaller.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A store error, naming what was being done.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -304,6 +308,7 @@ impl Store {
         let p = path.display().to_string();
         let db = sled::Config::new()
             .path(path)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match &e {
                 sled::Error::Io(io)
