@@ -1,0 +1,82 @@
+//! Words in `class`/`id` attributes and in short text blocks that say "content" or
+//! "boilerplate", in several languages (English, Arabic-site conventions, Turkish, German,
+//! French, Spanish, Portuguese, Italian, Russian transliterations). Generic signals only: no
+//! site names.
+
+use regex::Regex;
+use scraper::node::Element;
+use std::sync::LazyLock;
+
+fn re(s: &str) -> Regex {
+    // The patterns are literals in this file, checked by the unit tests below.
+    Regex::new(s).unwrap_or_else(|e| unreachable!("bad built-in pattern: {e}"))
+}
+
+/// Boilerplate words in class/id (readability's "unlikely candidates" plus trafilatura's
+/// discard list, plus other languages).
+static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)(?:^|[^a-z])(?:ads?|advert\w*|ad-?slot|banner|breadcrumbs?|combx|comments?|commentary|community|disqus|extra|foot|footer|footnotes?|gdpr|masthead|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor\w*|supplemental|agegate|pagination|pager|popup|share|sharing|sharebar|newsletter|subscri\w*|promo\w*|cookie\w*|consent|outbrain|taboola|recommend\w*|trending|popular|most-?read|most-?viewed|read-?more|more-?stories|author-?bio|byline|dateline|toolbar|tools|print|email|tags?|tag-?list|keywords|caption|credits?|meta|signup|login|modal|overlay|hidden|sr-only|visually-hidden|screen-?reader|widget|jump|skip|teaser|paywall|rating|feedback|sticky|shopping|affiliate|donate|contribut\w*|paylas\w*|ilgili|yorum\w*|etiket\w*|kommentar\w*|teilen|verwandt\w*|anzeige|werbung|partage|commentaires?|compartir|comentarios?|relacionad\w*|publicidad|publicidade|compartilh\w*|leia-?tambem|pubblicit\w*|condivid\w*|commenti|reklam\w*|tegs?|kommentarii)(?:$|[^a-z])",
+    )
+});
+
+/// Substrings that are boilerplate wherever they appear in a class/id.
+static NEGATIVE_SUB: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)sidebar|comment|related|share|social|newsletter|subscribe|breadcrumb|footer|advert|sponsor|promo|outbrain|taboola|disqus|popular|trending|recommend|cookie|byline|caption",
+    )
+});
+
+/// Content words in class/id.
+static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)article|body|content|entry|main|page|post|text|blog|story|column|detail|detay|icerik|haber|metin|artikel|inhalt|contenu|noticia|materia|texto|corpo|testo|nachricht|news-?text|paragraph|prose|rich-?text",
+    )
+});
+
+/// class/id weight in the spirit of readability: -25 for boilerplate words, +25 for content
+/// words, both can apply.
+pub(crate) fn class_weight(e: &Element) -> i32 {
+    let mut w = 0;
+    for v in [e.attr("class"), e.attr("id")].into_iter().flatten() {
+        if v.is_empty() || v.len() > 300 {
+            continue;
+        }
+        if NEGATIVE.is_match(v) || NEGATIVE_SUB.is_match(v) {
+            w -= 25;
+        }
+        if POSITIVE.is_match(v) {
+            w += 25;
+        }
+    }
+    w
+}
+
+/// Short blocks that are boilerplate whatever their markup ("Advertisement", "Read more",
+/// "اقرأ أيضا"…).
+static BOILER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:advertisement|advertising|sponsored|ad|read more|read also|see also|related|related articles|related stories|more from|share this|share on|follow us|sign up|subscribe|click here|you may also like|recommended|continue reading|lire aussi|à lire aussi|lesen sie auch|mehr zum thema|anzeige|werbung|leia também|leia mais|lee también|publicidad|ver también|اقرأ أيضا|اقرأ أيضاً|اقرأ ايضا|إقرأ أيضا|إقرأ أيضاً|اقرأ المزيد|مواضيع ذات صلة|أخبار ذات صلة|ذات صلة|إعلان|اعلان|شارك|شارك الخبر|تابعونا|تابعنا|اشترك|الكلمات الدالة|كلمات مفتاحية|الأكثر قراءة|الأكثر مشاهدة|ilgili haberler|reklam|paylaş)\b",
+    )
+});
+
+/// Whether a short block's text is boilerplate.
+pub(crate) fn is_boiler_text(text: &str) -> bool {
+    text.chars().count() < 60 && BOILER_TEXT.is_match(text.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_compile_and_match() {
+        assert!(NEGATIVE.is_match("share-buttons"));
+        assert!(NEGATIVE.is_match("post-comments"));
+        assert!(NEGATIVE.is_match("ad"));
+        assert!(!NEGATIVE.is_match("read"));
+        assert!(POSITIVE.is_match("article-body"));
+        assert!(is_boiler_text("اقرأ أيضا: خبر آخر"));
+        assert!(is_boiler_text("Advertisement"));
+        assert!(!is_boiler_text("Advertisers said on Monday that…"));
+    }
+}
