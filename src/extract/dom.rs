@@ -35,6 +35,8 @@ pub(crate) mod flag {
     pub const SELF_JUNK: u8 = 16;
     /// This element itself (not an ancestor) is boilerplate by class/id.
     pub const SELF_BOILER: u8 = 32;
+    /// This element has a weak boilerplate word in class/id.
+    pub const SELF_WEAK: u8 = 64;
 }
 
 /// One node of the flat tree.
@@ -232,6 +234,8 @@ impl<'a> Dom<'a> {
                                 weight = patterns::class_weight(e);
                                 if weight < 0 && !matches!(tag, "body" | "html" | "a" | "main") {
                                     flags |= flag::BOILER | flag::SELF_BOILER;
+                                } else if weight <= 0 && patterns::is_weak(e) {
+                                    flags |= flag::SELF_WEAK;
                                 }
                             }
                         }

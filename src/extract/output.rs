@@ -172,11 +172,18 @@ fn is_heading(tag: &str) -> bool {
     matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-/// Should element `i` (inside a chosen container, not the container itself) be dropped?
-fn drop_element(dom: &Dom<'_>, i: u32, w: &Walk<'_>) -> bool {
+/// Should element `i` (inside a chosen container of `root_text` characters, not the
+/// container itself) be dropped?
+fn drop_element(dom: &Dom<'_>, i: u32, w: &Walk<'_>, root_text: u32) -> bool {
     let n = &dom.nodes[i as usize];
     if n.flags & (flag::SELF_JUNK | flag::SELF_BOILER) != 0 {
         return !matches!(n.tag, "figure" | "figcaption");
+    }
+    if n.flags & flag::SELF_WEAK != 0
+        && n.text_len * 4 < root_text
+        && !matches!(n.tag, "figure" | "figcaption")
+    {
+        return true;
     }
     if w.strip.binary_search(&i).is_ok() {
         return true;
@@ -233,6 +240,7 @@ pub(crate) fn walk(dom: &Dom<'_>, roots: &[u32], w: &Walk<'_>) -> Body {
 fn walk_one<'a>(dom: &Dom<'a>, root: u32, w: &Walk<'_>, st: &mut State<'a>) {
     let nodes = &dom.nodes;
     let end = nodes[root as usize].end;
+    let root_text = nodes[root as usize].text_len;
     let mut stack: Vec<Open<'a>> = Vec::new();
     let mut i = root;
     while i < end {
@@ -252,7 +260,7 @@ fn walk_one<'a>(dom: &Dom<'a>, root: u32, w: &Walk<'_>, st: &mut State<'a>) {
                 i += 1;
             }
             Kind::Elem(e) => {
-                if i != root && drop_element(dom, i, w) {
+                if i != root && drop_element(dom, i, w, root_text) {
                     if n.tag == "noscript" {
                         noscript_images(dom, i, w.base, st);
                     }

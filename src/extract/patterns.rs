@@ -13,18 +13,35 @@ fn re(s: &str) -> Regex {
 }
 
 /// Boilerplate words in class/id (readability's "unlikely candidates" plus trafilatura's
-/// discard list, plus other languages).
+/// discard list, plus other languages). These exclude a subtree from scoring and output.
 static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(?:^|[^a-z])(?:ads?|advert\w*|ad-?slot|banner|breadcrumbs?|combx|comments?|commentary|community|disqus|extra|foot|footer|footnotes?|gdpr|masthead|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor\w*|supplemental|agegate|pagination|pager|popup|share|sharing|sharebar|newsletter|subscri\w*|promo\w*|cookie\w*|consent|outbrain|taboola|recommend\w*|trending|popular|most-?read|most-?viewed|read-?more|more-?stories|author-?bio|byline|dateline|toolbar|tools|print|email|tags?|tag-?list|keywords|caption|credits?|meta|signup|login|modal|overlay|hidden|sr-only|visually-hidden|screen-?reader|widget|jump|skip|teaser|paywall|rating|feedback|sticky|shopping|affiliate|donate|contribut\w*|paylas\w*|ilgili|yorum\w*|etiket\w*|kommentar\w*|teilen|verwandt\w*|anzeige|werbung|partage|commentaires?|compartir|comentarios?|relacionad\w*|publicidad|publicidade|compartilh\w*|leia-?tambem|pubblicit\w*|condivid\w*|commenti|reklam\w*|tegs?|kommentarii)(?:$|[^a-z])",
+    re(
+        r"(?i)(?:^|[^a-z])(?:ads?|advert\w*|ad-?slot|banner|breadcrumbs?|combx|comments?|commentary|community|disqus|extra|footer|gdpr|masthead|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor\w*|supplemental|agegate|pagination|pager|popup|share|sharing|sharebar|newsletter|subscri\w*|promo\w*|cookie\w*|consent|outbrain|taboola|recommend\w*|trending|popular|most-?read|most-?viewed|more-?stories|author-?bio|paylas\w*|ilgili|yorum\w*|kommentar\w*|teilen|verwandt\w*|anzeige|werbung|partage|commentaires?|compartir|comentarios?|relacionad\w*|publicidad|publicidade|compartilh\w*|leia-?tambem|pubblicit\w*|condivid\w*|commenti|reklam\w*)(?:$|[^a-z])",
     )
 });
 
 /// Substrings that are boilerplate wherever they appear in a class/id.
 static NEGATIVE_SUB: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)sidebar|comment|related|share|social|newsletter|subscribe|breadcrumb|footer|advert|sponsor|promo|outbrain|taboola|disqus|popular|trending|recommend|cookie|byline|caption",
+        r"(?i)sidebar|comment|related|sharing|social|newsletter|subscribe|breadcrumb|footer|advert|sponsor|outbrain|taboola|disqus|trending|recommend|cookie",
     )
 });
+
+/// Weaker boilerplate words: only used when cleaning inside the chosen container, and only
+/// for elements holding a small part of its text.
+static WEAK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:^|[^a-z])(?:tags?|tag-?list|keywords|caption|credits?|meta|byline|dateline|author|toolbar|tools|print|email|signup|login|modal|overlay|hidden|sr-only|visually-hidden|screen-?reader|widget|jump|skip|teaser|paywall|rating|feedback|sticky|shopping|affiliate|donate|contribut\w*|read-?more|info|date|time|share\w*|etiket\w*|header|head|topics?|label|kicker|subtitle|standfirst|dek|summary|lede|intro)(?:$|[^a-z])",
+    )
+});
+
+/// Whether class/id has a weak boilerplate word.
+pub(crate) fn is_weak(e: &Element) -> bool {
+    [e.attr("class"), e.attr("id")]
+        .into_iter()
+        .flatten()
+        .any(|v| v.len() <= 300 && WEAK.is_match(v))
+}
 
 /// Content words in class/id.
 static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
