@@ -206,7 +206,8 @@ pub(crate) struct Dom<'a> {
 }
 
 impl<'a> Dom<'a> {
-    /// Flattens `doc` and computes the statistics, in one iterative pass.
+    /// Flattens `doc` and computes the statistics: one iterative pass to flatten, then
+    /// linear passes to aggregate, decide boilerplate, and aggregate again without it.
     pub fn build(doc: &'a Html) -> Dom<'a> {
         let mut nodes: Vec<N<'a>> = Vec::with_capacity(doc.tree.nodes().len());
         // Stack of indices of open elements in `nodes`.
@@ -222,7 +223,7 @@ impl<'a> Dom<'a> {
                         } else {
                             nodes[parent as usize].flags
                         };
-                        let mut flags = pflags & (flag::JUNK | flag::BOILER | flag::IN_LINK);
+                        let mut flags = pflags & (flag::JUNK | flag::IN_LINK);
                         if tag == "a" {
                             flags |= flag::IN_LINK;
                         }
@@ -233,7 +234,7 @@ impl<'a> Dom<'a> {
                             } else {
                                 weight = patterns::class_weight(e);
                                 if weight < 0 && !matches!(tag, "body" | "html" | "a" | "main") {
-                                    flags |= flag::BOILER | flag::SELF_BOILER;
+                                    flags |= flag::SELF_BOILER;
                                 } else if weight <= 0 && patterns::is_weak(e) {
                                     flags |= flag::SELF_WEAK;
                                 }
@@ -268,7 +269,7 @@ impl<'a> Dom<'a> {
                         } else {
                             nodes[parent as usize].flags
                         };
-                        let (len, commas) = if pflags & (flag::JUNK | flag::BOILER) == 0 {
+                        let (len, commas) = if pflags & flag::JUNK == 0 {
                             count_text(&t.text)
                         } else {
                             (0, 0)
@@ -278,11 +279,6 @@ impl<'a> Dom<'a> {
                             p.own_text += len;
                             p.own_commas += commas;
                             p.own_runs += (len >= 20) as u32;
-                            p.text_len += len;
-                            p.commas += commas;
-                            if pflags & flag::IN_LINK != 0 {
-                                p.link_len += len;
-                            }
                         }
                         let idx = nodes.len() as u32;
                         nodes.push(N {
@@ -291,7 +287,7 @@ impl<'a> Dom<'a> {
                             tag: "",
                             parent,
                             end: idx + 1,
-                            flags: pflags & (flag::JUNK | flag::BOILER | flag::IN_LINK),
+                            flags: pflags & (flag::JUNK | flag::IN_LINK),
                             text_len: len,
                             link_len: if pflags & flag::IN_LINK != 0 { len } else { 0 },
                             commas,
@@ -308,27 +304,66 @@ impl<'a> Dom<'a> {
                     if let Node::Element(_) = node.value() {
                         let Some(idx) = stack.pop() else { continue };
                         let end = nodes.len() as u32;
-                        let n = &mut nodes[idx as usize];
-                        n.end = end;
-                        let add = if n.flags & (flag::JUNK | flag::BOILER) == 0 {
-                            let is_p = (n.tag == "p") as u32;
-                            Some((n.text_len, n.link_len, n.commas, n.paras + is_p))
-                        } else {
-                            None
-                        };
-                        let parent = n.parent;
-                        if let (Some((t, l, c, p)), true) = (add, parent != NONE) {
-                            let pn = &mut nodes[parent as usize];
-                            pn.text_len += t;
-                            pn.link_len += l;
-                            pn.commas += c;
-                            pn.paras += p;
-                        }
+                        nodes[idx as usize].end = end;
                     }
                 }
             }
         }
-        Dom { nodes }
+        let mut dom = Dom { nodes };
+        dom.aggregate();
+        // A boilerplate word on a wrapper that holds most of the page's text is a layout
+        // class ("has-sidebar", "ad-free-wrapper"), not boilerplate.
+        let total = dom
+            .nodes
+            .iter()
+            .find(|n| n.tag == "body")
+            .map_or(0, |n| n.text_len);
+        let nodes = &mut dom.nodes;
+        for i in 0..nodes.len() {
+            let p = nodes[i].parent;
+            let inherited = p != NONE && nodes[p as usize].flags & flag::BOILER != 0;
+            let n = &mut nodes[i];
+            if n.flags & flag::SELF_BOILER != 0 && n.text_len * 10 >= total * 6 && total > 0 {
+                n.flags &= !flag::SELF_BOILER;
+            }
+            if inherited || n.flags & flag::SELF_BOILER != 0 {
+                n.flags |= flag::BOILER;
+            }
+        }
+        dom.aggregate();
+        dom
+    }
+
+    /// Sums text statistics bottom-up (reverse pre-order visits children before parents),
+    /// leaving out junk and boilerplate subtrees.
+    fn aggregate(&mut self) {
+        let nodes = &mut self.nodes;
+        for n in nodes.iter_mut() {
+            if n.elem().is_some() {
+                n.text_len = 0;
+                n.link_len = 0;
+                n.commas = 0;
+                n.paras = 0;
+            }
+        }
+        for i in (0..nodes.len()).rev() {
+            let n = &nodes[i];
+            let p = n.parent;
+            if p == NONE || n.flags & (flag::JUNK | flag::BOILER) != 0 {
+                continue;
+            }
+            let add = (
+                n.text_len,
+                n.link_len,
+                n.commas,
+                n.paras + (n.tag == "p") as u32,
+            );
+            let pn = &mut nodes[p as usize];
+            pn.text_len += add.0;
+            pn.link_len += add.1;
+            pn.commas += add.2;
+            pn.paras += add.3;
+        }
     }
 
     /// Indices of the element children of `i`.
