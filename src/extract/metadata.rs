@@ -69,43 +69,37 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                         .push((k.trim().to_ascii_lowercase(), content.to_string()));
                 }
             }
-            "link" => {
+            "link"
                 if f.canonical.is_none()
-                    && e.attr("rel")
-                        .is_some_and(|r| r.split_whitespace().any(|t| t.eq_ignore_ascii_case("canonical")))
-                {
-                    f.canonical = e.attr("href").map(|h| h.trim().to_string());
+                    && e.attr("rel").is_some_and(|r| {
+                        r.split_whitespace()
+                            .any(|t| t.eq_ignore_ascii_case("canonical"))
+                    }) =>
+            {
+                f.canonical = e.attr("href").map(|h| h.trim().to_string());
+            }
+            "title" if f.title_tag.is_none() => {
+                let t = raw_text(dom, i as u32);
+                if !t.is_empty() {
+                    f.title_tag = Some(t);
                 }
             }
-            "title" => {
-                if f.title_tag.is_none() {
-                    let t = raw_text(dom, i as u32);
-                    if !t.is_empty() {
-                        f.title_tag = Some(t);
-                    }
+            "h1" if f.h1.is_none() => {
+                let t = dom.text_of(i as u32);
+                if !t.is_empty() {
+                    f.h1 = Some(t);
                 }
             }
-            "h1" => {
-                if f.h1.is_none() {
-                    let t = dom.text_of(i as u32);
-                    if !t.is_empty() {
-                        f.h1 = Some(t);
-                    }
-                }
+            "time" if f.time.is_none() => {
+                f.time = e.attr("datetime").map(str::to_string);
             }
-            "time" => {
-                if f.time.is_none() {
-                    f.time = e.attr("datetime").map(str::to_string);
-                }
-            }
-            "script" => {
+            "script"
                 if e.attr("type")
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-                {
-                    let raw = raw_text(dom, i as u32);
-                    if let Ok(v) = serde_json::from_str::<Value>(&raw) {
-                        json_ld(&v, &mut f);
-                    }
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) =>
+            {
+                let raw = raw_text(dom, i as u32);
+                if let Ok(v) = serde_json::from_str::<Value>(&raw) {
+                    json_ld(&v, &mut f);
                 }
             }
             _ => {}
@@ -288,16 +282,27 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
     }
     out.updated = [
         f.ld_modified.as_deref(),
-        f.meta(&["article:modified_time", "datemodified", "og:updated_time", "dcterms.modified"]),
+        f.meta(&[
+            "article:modified_time",
+            "datemodified",
+            "og:updated_time",
+            "dcterms.modified",
+        ]),
     ]
     .into_iter()
     .flatten()
     .find_map(parse_date);
     if out.byline.is_none() {
         out.byline = f.ld_author.clone().or_else(|| {
-            f.meta(&["author", "article:author", "dc.creator", "byl", "sailthru.author"])
-                .filter(|a| !a.starts_with("http"))
-                .map(super::collapse)
+            f.meta(&[
+                "author",
+                "article:author",
+                "dc.creator",
+                "byl",
+                "sailthru.author",
+            ])
+            .filter(|a| !a.starts_with("http"))
+            .map(super::collapse)
         });
     }
     out.tags = if f.ld_keywords.is_empty() {
@@ -309,7 +314,10 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
             .filter(|v| !v.is_empty())
             .collect();
         if t.is_empty() {
-            t = f.meta(&["news_keywords", "keywords"]).map(split_tags).unwrap_or_default();
+            t = f
+                .meta(&["news_keywords", "keywords"])
+                .map(split_tags)
+                .unwrap_or_default();
         }
         t
     } else {
@@ -319,7 +327,10 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
         .html_lang
         .clone()
         .or_else(|| f.ld_lang.clone())
-        .or_else(|| f.meta(&["og:locale", "content-language", "language", "dc.language"]).map(|l| l.replace('_', "-")));
+        .or_else(|| {
+            f.meta(&["og:locale", "content-language", "language", "dc.language"])
+                .map(|l| l.replace('_', "-"))
+        });
     out.dir = f.html_dir.clone();
     out.canonical_url = f
         .canonical
@@ -329,7 +340,12 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .map(|u| u.to_string());
     out.lead_image = f
-        .meta(&["og:image", "og:image:url", "twitter:image", "twitter:image:src"])
+        .meta(&[
+            "og:image",
+            "og:image:url",
+            "twitter:image",
+            "twitter:image:src",
+        ])
         .and_then(|c| base.join(c).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .map(|u| u.to_string());

@@ -16,6 +16,7 @@ mod dom;
 pub mod metadata;
 mod output;
 mod patterns;
+mod prestrip;
 mod scoring;
 mod sites;
 
@@ -110,7 +111,7 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     if html.len() > MAX_PAGE_BYTES {
         return Err(ExtractError::TooLarge(html.len(), MAX_PAGE_BYTES));
     }
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&prestrip::prestrip(html));
     let count = doc.tree.nodes().len();
     if count > MAX_NODES {
         return Err(ExtractError::TooManyNodes(count, MAX_NODES));
@@ -201,7 +202,10 @@ fn find_rule<'r>(rules: &'r [SiteRule], url: &Url) -> Option<&'r SiteRule> {
     rules.iter().find(|r| {
         let h = r.host.trim().to_ascii_lowercase();
         !h.is_empty()
-            && (host == h || host.strip_suffix(h.as_str()).is_some_and(|p| p.ends_with('.')))
+            && (host == h
+                || host
+                    .strip_suffix(h.as_str())
+                    .is_some_and(|p| p.ends_with('.')))
     })
 }
 
@@ -222,11 +226,54 @@ pub fn sanitize(html: &str, base: &Url) -> String {
     ammonia::Builder::empty()
         .tags(
             [
-                "p", "br", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "dl",
-                "dt", "dd", "pre", "code", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
-                "caption", "figure", "figcaption", "img", "a", "b", "strong", "i", "em", "u",
-                "s", "del", "ins", "sub", "sup", "q", "cite", "bdi", "bdo", "abbr", "mark",
-                "small", "span", "div", "hr",
+                "p",
+                "br",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
+                "blockquote",
+                "ul",
+                "ol",
+                "li",
+                "dl",
+                "dt",
+                "dd",
+                "pre",
+                "code",
+                "table",
+                "thead",
+                "tbody",
+                "tfoot",
+                "tr",
+                "td",
+                "th",
+                "caption",
+                "figure",
+                "figcaption",
+                "img",
+                "a",
+                "b",
+                "strong",
+                "i",
+                "em",
+                "u",
+                "s",
+                "del",
+                "ins",
+                "sub",
+                "sup",
+                "q",
+                "cite",
+                "bdi",
+                "bdo",
+                "abbr",
+                "mark",
+                "small",
+                "span",
+                "div",
+                "hr",
             ]
             .into_iter()
             .collect(),

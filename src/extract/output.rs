@@ -199,11 +199,7 @@ fn drop_element(dom: &Dom<'_>, i: u32, w: &Walk<'_>, root_text: u32) -> bool {
                 }
             }
         }
-        "p" | "li" => {
-            if n.text_len < 150 && n.link_density() > 0.6 {
-                return true;
-            }
-        }
+        "p" | "li" if n.text_len < 150 && n.link_density() > 0.6 => return true,
         _ => {}
     }
     if let (Some(t), true) = (&w.title, is_heading(n.tag)) {
@@ -411,9 +407,17 @@ fn looks_placeholder(src: &str) -> bool {
         return true;
     }
     let l = s.to_ascii_lowercase();
-    ["placeholder", "blank.", "spacer.", "1x1", "transparent.", "pixel.gif", "lazy."]
-        .iter()
-        .any(|p| l.contains(p))
+    [
+        "placeholder",
+        "blank.",
+        "spacer.",
+        "1x1",
+        "transparent.",
+        "pixel.gif",
+        "lazy.",
+    ]
+    .iter()
+    .any(|p| l.contains(p))
 }
 
 fn largest_srcset(v: &str) -> Option<&str> {
@@ -444,9 +448,9 @@ fn is_pixel(e: &Element, url: &Url) -> bool {
     };
     tiny("width")
         || tiny("height")
-        || url
-            .host_str()
-            .is_some_and(|h| h.starts_with("pixel.") || h.contains("doubleclick") || h.starts_with("stats."))
+        || url.host_str().is_some_and(|h| {
+            h.starts_with("pixel.") || h.contains("doubleclick") || h.starts_with("stats.")
+        })
 }
 
 /// The real URL of a possibly lazy-loaded image, absolute; `None` for placeholders and

@@ -30,7 +30,11 @@ fn paragraph(dom: &Dom<'_>, i: usize) -> Option<(u32, u32, u32, u32)> {
         | "button" | "label" | "figcaption" | "caption" => None,
         _ if n.own_runs > 0 && n.own_text >= MIN_PARA => {
             // Inline wrappers credit their block ancestor.
-            let target = if dom::is_block(n.tag) { i as u32 } else { n.parent };
+            let target = if dom::is_block(n.tag) {
+                i as u32
+            } else {
+                n.parent
+            };
             Some((n.own_text, n.own_commas, n.own_runs, target))
         }
         _ => None,
