@@ -25,6 +25,9 @@ pub(crate) struct Found {
     /// The first `<h1>`'s text.
     pub h1: Option<String>,
     time: Option<String>,
+    /// Text of the first byline-looking element (`rel=author`, `itemprop=author`,
+    /// class/id `byline`/`author`).
+    dom_byline: Option<String>,
     html_lang: Option<String>,
     html_dir: Option<String>,
 }
@@ -90,6 +93,20 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                     f.h1 = Some(t);
                 }
             }
+            _ if f.dom_byline.is_none()
+                && n.flags & super::dom::flag::JUNK == 0
+                && is_byline(e) =>
+            {
+                let t = dom.text_of(i as u32);
+                let t = t
+                    .trim_start_matches(|c: char| !c.is_alphanumeric())
+                    .trim_start_matches("By ")
+                    .trim_start_matches("by ")
+                    .trim();
+                if (2..100).contains(&t.chars().count()) {
+                    f.dom_byline = Some(t.to_string());
+                }
+            }
             "time" if f.time.is_none() => {
                 f.time = e.attr("datetime").map(str::to_string);
             }
@@ -106,6 +123,19 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
         }
     }
     f
+}
+
+fn is_byline(e: &scraper::node::Element) -> bool {
+    if e.attr("rel") == Some("author") || e.attr("itemprop").is_some_and(|p| p.contains("author")) {
+        return true;
+    }
+    [e.attr("class"), e.attr("id")]
+        .into_iter()
+        .flatten()
+        .any(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("byline") || v.split([' ', '-', '_']).any(|t| t == "author")
+        })
 }
 
 fn raw_text(dom: &Dom<'_>, i: u32) -> String {
@@ -246,6 +276,75 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// Reads a date written for people: `21/11/2025 - 15:08`, `21.11.2025`, `2025-11-21 15:08`,
+/// with the offset when the line names it (`GMT+0400`, `(بتوقيت إسطنبول)` / Istanbul /
+/// Mecca time = +03:00); UTC otherwise.
+pub fn parse_text_date(s: &str) -> Option<DateTime<Utc>> {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    static DMY: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:\D{1,5}(\d{1,2}):(\d{2}))?").ok()
+    });
+    static YMD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:\D{1,5}(\d{1,2}):(\d{2}))?").ok()
+    });
+    static GMT: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"(?:GMT|UTC)\s*([+-])(\d{1,2}):?(\d{2})?").ok());
+    let num =
+        |c: &regex::Captures<'_>, i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+    let (y, m, d, hh, mm) = if let Some(c) = YMD.as_ref().and_then(|r| r.captures(s)) {
+        (
+            num(&c, 1)?,
+            num(&c, 2)?,
+            num(&c, 3)?,
+            num(&c, 4),
+            num(&c, 5),
+        )
+    } else if let Some(c) = DMY.as_ref().and_then(|r| r.captures(s)) {
+        (
+            num(&c, 3)?,
+            num(&c, 2)?,
+            num(&c, 1)?,
+            num(&c, 4),
+            num(&c, 5),
+        )
+    } else {
+        return None;
+    };
+    let naive = NaiveDate::from_ymd_opt(y as i32, m, d)?.and_hms_opt(
+        hh.unwrap_or(0),
+        mm.unwrap_or(0),
+        0,
+    )?;
+    let offset_min: i64 = if let Some(c) = GMT.as_ref().and_then(|r| r.captures(s)) {
+        let sign = if c.get(1).is_some_and(|m| m.as_str() == "-") {
+            -1
+        } else {
+            1
+        };
+        let h = num(&c, 2).unwrap_or(0) as i64;
+        let mi = num(&c, 3).unwrap_or(0) as i64;
+        sign * (h * 60 + mi)
+    } else if [
+        "إسطنبول",
+        "اسطنبول",
+        "Istanbul",
+        "مكة",
+        "Mecca",
+        "Riyadh",
+        "الرياض",
+        "أنقرة",
+    ]
+    .iter()
+    .any(|k| s.contains(k))
+    {
+        180
+    } else {
+        0
+    };
+    Some(naive.and_utc() - chrono::Duration::minutes(offset_min))
+}
+
 /// Fills the metadata fields of `out` from what was found.
 pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
     if out.title.is_none() {
@@ -294,15 +393,21 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
     .find_map(parse_date);
     if out.byline.is_none() {
         out.byline = f.ld_author.clone().or_else(|| {
-            f.meta(&[
-                "author",
+            [
                 "article:author",
+                "og:article:author",
+                "cxenseparse:author",
+                "parsely-author",
+                "sailthru.author",
+                "author",
                 "dc.creator",
                 "byl",
-                "sailthru.author",
-            ])
-            .filter(|a| !a.starts_with("http"))
+            ]
+            .iter()
+            .filter_map(|k| f.meta(&[k]))
+            .find(|a| !a.starts_with("http"))
             .map(super::collapse)
+            .or_else(|| f.dom_byline.clone())
         });
     }
     out.tags = if f.ld_keywords.is_empty() {
@@ -364,5 +469,8 @@ mod tests {
         let d = parse_date("2023-10-18").map(|d| d.to_rfc3339());
         assert_eq!(d.as_deref(), Some("2023-10-18T00:00:00+00:00"));
         assert_eq!(parse_date("yesterday"), None);
+        let d =
+            parse_text_date("الجمعة 21/11/2025 - 15:08 (بتوقيت إسطنبول)").map(|d| d.to_rfc3339());
+        assert_eq!(d.as_deref(), Some("2025-11-21T12:08:00+00:00"));
     }
 }

@@ -120,14 +120,7 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     let found = metadata::collect(&dom);
     let mut out = Extracted::default();
 
-    let builtin;
-    let rule = match find_rule(rules, url) {
-        Some(r) => Some(r),
-        None => {
-            builtin = builtin_rules();
-            find_rule(&builtin, url)
-        }
-    };
+    let rule = find_rule(rules, url).or_else(|| find_rule(&sites::BUILTIN, url));
     let mut roots: Option<Vec<u32>> = None;
     let mut strip: Vec<u32> = Vec::new();
     if let Some(rule) = rule {
@@ -157,7 +150,8 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
                 .elem()
                 .and_then(|e| e.attr("datetime").or_else(|| e.attr("content")))
                 .and_then(metadata::parse_date)
-                .or_else(|| metadata::parse_date(&dom.text_of(i)));
+                .or_else(|| metadata::parse_date(&dom.text_of(i)))
+                .or_else(|| metadata::parse_text_date(&dom.text_of(i)));
         }
     }
     metadata::apply(&found, url, &mut out);
@@ -176,10 +170,16 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
         return Err(ExtractError::NoBody);
     }
     trim_blocks(&mut body.blocks, out.title.as_deref());
+    if body.blocks.is_empty() {
+        return Err(ExtractError::NoBody);
+    }
     out.text = body.blocks.join("\n\n");
     out.html = sanitize(&body.html, url);
     if out.dir.is_none() {
         out.dir = Some(text_direction(&out.text).to_string());
+    }
+    if out.lang.is_none() {
+        out.lang = guess_lang(&out.text).map(str::to_string);
     }
     if out.lead_image.is_none() {
         out.lead_image = body.images.first().cloned();
@@ -188,12 +188,21 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     Ok(out)
 }
 
-/// Drops a leading block that repeats the title.
+/// Drops leading blocks that are page furniture rather than body: a repeat of the title, a
+/// date/time line ("Wednesday, 28 August 2013, last update 14:00"), a source line.
 fn trim_blocks(blocks: &mut Vec<String>, title: Option<&str>) {
-    if let (Some(t), Some(first)) = (title, blocks.first()) {
-        if collapse(t) == *first {
-            blocks.remove(0);
+    let title = title.map(collapse);
+    let mut drop = 0;
+    for b in blocks.iter().take(4) {
+        if title.as_deref() == Some(b.as_str()) || patterns::is_dateline(b) {
+            drop += 1;
+        } else {
+            break;
         }
+    }
+    // Never leave nothing.
+    if drop < blocks.len() {
+        blocks.drain(..drop);
     }
 }
 
@@ -307,6 +316,44 @@ pub fn text_direction(text: &str) -> &'static str {
         }
     }
     if rtl > ltr { "rtl" } else { "ltr" }
+}
+
+/// A language tag from the script of the text, only where the script says it: Arabic
+/// script without Persian or Urdu letters is `ar`, with them `fa` / `ur`; Hebrew is `he`.
+/// Other scripts are shared by too many languages to guess: `None`.
+pub fn guess_lang(text: &str) -> Option<&'static str> {
+    let (mut arabic, mut persian, mut urdu, mut hebrew, mut letters) = (0, 0, 0, 0, 0);
+    for c in text.chars().take(5000) {
+        if !c.is_alphabetic() {
+            continue;
+        }
+        letters += 1;
+        match c {
+            'پ' | 'چ' | 'ژ' | 'گ' | 'ی' | 'ک' => persian += 1,
+            'ٹ' | 'ڈ' | 'ڑ' | 'ں' | 'ے' | 'ہ' | 'ھ' => urdu += 1,
+            '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FEFF}' => {
+                arabic += 1
+            }
+            '\u{0590}'..='\u{05FF}' => hebrew += 1,
+            _ => {}
+        }
+    }
+    let script = arabic + persian + urdu;
+    if letters == 0 {
+        None
+    } else if script * 2 > letters {
+        Some(if urdu * 100 > script {
+            "ur"
+        } else if persian * 100 > script {
+            "fa"
+        } else {
+            "ar"
+        })
+    } else if hebrew * 2 > letters {
+        Some("he")
+    } else {
+        None
+    }
 }
 
 /// How extraction went for one article, to record on it (`extraction: ok|fallback|failed`).

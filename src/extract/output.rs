@@ -101,6 +101,8 @@ struct Open<'a> {
     end: u32,
     close: Option<&'a str>,
     block: bool,
+    /// Text below goes to the HTML only (figure captions).
+    html_only: bool,
 }
 
 struct State<'a> {
@@ -114,6 +116,8 @@ struct State<'a> {
     /// `html.len()` at the start of the current text block.
     mark: usize,
     images: Vec<String>,
+    /// Open elements whose text stays out of the plain text (captions).
+    html_only: u32,
 }
 
 impl<'a> State<'a> {
@@ -220,6 +224,7 @@ pub(crate) fn walk(dom: &Dom<'_>, roots: &[u32], w: &Walk<'_>) -> Body {
         blocks: Vec::new(),
         mark: 0,
         images: Vec::new(),
+        html_only: 0,
     };
     for &root in roots {
         walk_one(dom, root, w, &mut st);
@@ -250,7 +255,9 @@ fn walk_one<'a>(dom: &Dom<'a>, root: u32, w: &Walk<'_>, st: &mut State<'a>) {
                     if !t.trim().is_empty() {
                         st.ensure_p();
                     }
-                    st.cur.push_str(t);
+                    if st.html_only == 0 {
+                        st.cur.push_str(t);
+                    }
                     html_escape::encode_text_to_string(t, &mut st.html);
                 }
                 i += 1;
@@ -358,10 +365,13 @@ fn open<'a>(
     if block {
         st.mark = st.html.len();
     }
+    let html_only = matches!(tag, "figcaption" | "figure");
+    st.html_only += html_only as u32;
     stack.push(Open {
         end: n.end,
         close: emit,
         block,
+        html_only,
     });
 }
 
@@ -370,6 +380,7 @@ fn close<'a>(st: &mut State<'a>, stack: &mut Vec<Open<'a>>) {
     if o.block {
         st.boundary();
     }
+    st.html_only -= o.html_only as u32;
     if let Some(t) = o.close {
         // An anonymous paragraph opened inside this element ends with it.
         st.close_anon();

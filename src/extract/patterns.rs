@@ -72,13 +72,42 @@ pub(crate) fn class_weight(e: &Element) -> i32 {
 /// "اقرأ أيضا"…).
 static BOILER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:advertisement|advertising|sponsored|ad|read more|read also|see also|related|related articles|related stories|more from|share this|share on|follow us|sign up|subscribe|click here|you may also like|recommended|continue reading|lire aussi|à lire aussi|lesen sie auch|mehr zum thema|anzeige|werbung|leia também|leia mais|lee también|publicidad|ver también|اقرأ أيضا|اقرأ أيضاً|اقرأ ايضا|إقرأ أيضا|إقرأ أيضاً|اقرأ المزيد|مواضيع ذات صلة|أخبار ذات صلة|ذات صلة|إعلان|اعلان|شارك|شارك الخبر|تابعونا|تابعنا|اشترك|الكلمات الدالة|كلمات مفتاحية|الأكثر قراءة|الأكثر مشاهدة|ilgili haberler|reklam|paylaş)\b",
+        r"(?i)^(?:advertisement|advertising|sponsored|ad|read more|read also|see also|related|related articles|related stories|more from|share this|share on|follow us|sign up|subscribe|click here|you may also like|recommended|continue reading|lesen sie auch|mehr zum thema|anzeige|werbung|leia também|leia mais|lee también|publicidad|ver también|اقرأ أيضا|اقرأ أيضاً|اقرأ ايضا|إقرأ أيضا|إقرأ أيضاً|اقرأ المزيد|مواضيع ذات صلة|أخبار ذات صلة|ذات صلة|إعلان|اعلان|شارك|شارك الخبر|تابعونا|تابعنا|اشترك|الكلمات الدالة|كلمات مفتاحية|الأكثر قراءة|الأكثر مشاهدة|ilgili haberler|reklam|paylaş)\b",
     )
 });
 
 /// Whether a short block's text is boilerplate.
 pub(crate) fn is_boiler_text(text: &str) -> bool {
     text.chars().count() < 60 && BOILER_TEXT.is_match(text.trim())
+}
+
+/// A date or time in a short line: digits like `21/11/2025`, `14:00`, `2013`, or a month
+/// name in Arabic, English, French, German or Spanish.
+static DATE_BITS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\d{1,2}[:/.]\d{2}|\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|يناير|فبراير|مارس|أبريل|ابريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر|كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين",
+    )
+});
+
+/// Source and update lines ("المصدر: الأناضول", "Updated:", "Published:").
+static SOURCE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:المصدر|مصدر|تحديث|آخر تحديث|نشر في|source|updated?|published|posted|last updated|quelle|fuente|mis à jour|publié)\s*:",
+    )
+});
+
+/// Whether a short block is a date/time or source line (page furniture above a body).
+pub(crate) fn is_dateline(text: &str) -> bool {
+    let n = text.chars().count();
+    if n >= 80 {
+        return false;
+    }
+    if SOURCE_LINE.is_match(text) {
+        return true;
+    }
+    let ends_sentence = text.ends_with(['.', '!', '?', '؟', '。']);
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    !ends_sentence && DATE_BITS.is_match(text) && (digits >= 4 || n < 50)
 }
 
 #[cfg(test)]
@@ -95,5 +124,12 @@ mod tests {
         assert!(is_boiler_text("اقرأ أيضا: خبر آخر"));
         assert!(is_boiler_text("Advertisement"));
         assert!(!is_boiler_text("Advertisers said on Monday that…"));
+        assert!(is_dateline(
+            "الأربعاء، 28 آب/اغسطس 2013، آخر تحديث 14:00 (GMT+0400)"
+        ));
+        assert!(is_dateline("Updated: Nov 19, 2019"));
+        assert!(!is_dateline(
+            "The company was founded in 1998 and grew fast."
+        ));
     }
 }
