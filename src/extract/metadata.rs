@@ -177,7 +177,13 @@ fn json_ld(v: &Value, f: &mut Found) {
                 }
                 let s = |k: &str| o.get(k).and_then(Value::as_str).map(super::collapse);
                 if f.ld_headline.is_none() {
-                    f.ld_headline = s("headline").or_else(|| s("name"));
+                    let raw = |k: &str| {
+                        o.get(k)
+                            .and_then(Value::as_str)
+                            .map(|t| t.trim().to_string())
+                            .filter(|t| !t.is_empty())
+                    };
+                    f.ld_headline = raw("headline").or_else(|| raw("name"));
                 }
                 if f.ld_published.is_none() {
                     f.ld_published = s("datePublished").or_else(|| s("dateCreated"));
@@ -232,6 +238,29 @@ fn author_name(v: &Value) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Removes a " | Site" / " - Site" suffix naming the site (`og:site_name` or the host).
+fn strip_site_name(title: &str, site: Option<&str>, base: &Url) -> String {
+    let host = base
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches("www.");
+    let host_word = host.split('.').next().unwrap_or_default().to_lowercase();
+    for sep in [" | ", " - ", " — ", " – ", " :: "] {
+        if let Some((head, tail)) = title.rsplit_once(sep) {
+            let tail_l = tail.trim().to_lowercase();
+            let names_site = site.is_some_and(|s| s.trim().to_lowercase() == tail_l)
+                || (!host_word.is_empty()
+                    && tail_l
+                        .replace([' ', '.', '-'], "")
+                        .contains(&host_word.replace('-', "")));
+            if names_site && head.trim().chars().count() >= 10 {
+                return head.trim().to_string();
+            }
+        }
+    }
+    title.trim().to_string()
 }
 
 /// Parses the date formats pages use; UTC. A date without a time is midnight UTC; a time
@@ -348,12 +377,15 @@ pub fn parse_text_date(s: &str) -> Option<DateTime<Utc>> {
 /// Fills the metadata fields of `out` from what was found.
 pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
     if out.title.is_none() {
+        // Meta values are only trimmed: publishers' titles are kept as written.
+        let site = f.meta(&["og:site_name", "application-name"]);
         out.title = f
             .ld_headline
             .clone()
-            .or_else(|| f.meta(&["og:title", "twitter:title"]).map(super::collapse))
+            .or_else(|| f.meta(&["og:title", "twitter:title"]).map(str::to_string))
             .or_else(|| f.h1.clone())
-            .or_else(|| f.title_tag.clone());
+            .or_else(|| f.title_tag.clone())
+            .map(|t| strip_site_name(&t, site, base));
     }
     if out.published.is_none() {
         out.published = [

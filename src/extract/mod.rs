@@ -111,7 +111,8 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     if html.len() > MAX_PAGE_BYTES {
         return Err(ExtractError::TooLarge(html.len(), MAX_PAGE_BYTES));
     }
-    let doc = Html::parse_document(&prestrip::prestrip(html));
+    let stripped = prestrip::prestrip(html);
+    let doc = Html::parse_document(&prestrip::limit_depth(&stripped));
     let count = doc.tree.nodes().len();
     if count > MAX_NODES {
         return Err(ExtractError::TooManyNodes(count, MAX_NODES));

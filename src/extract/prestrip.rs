@@ -86,9 +86,167 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
     }
 }
 
+/// Deepest element nesting let through to the parser. html5ever checks "is there a `<p>` in
+/// button scope" by scanning its stack of open elements on every block start tag, which is
+/// quadratic in the depth (50,000 nested `<div>`s take 10 s); no real page nests this deep.
+pub(crate) const MAX_DEPTH: usize = 400;
+
+fn is_void(name: &[u8]) -> bool {
+    const VOID: &[&[u8]] = &[
+        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
+        b"param", b"source", b"track", b"wbr", b"keygen",
+    ];
+    VOID.iter().any(|v| v.eq_ignore_ascii_case(name))
+}
+
+/// Elements whose end tag is optional: not counted, or unclosed lists would look deep.
+fn end_optional(name: &[u8]) -> bool {
+    const OPT: &[&[u8]] = &[
+        b"p",
+        b"li",
+        b"dt",
+        b"dd",
+        b"option",
+        b"optgroup",
+        b"tr",
+        b"td",
+        b"th",
+        b"tbody",
+        b"thead",
+        b"tfoot",
+        b"colgroup",
+        b"caption",
+        b"rb",
+        b"rt",
+        b"rp",
+        b"rtc",
+        b"html",
+        b"head",
+        b"body",
+    ];
+    OPT.iter().any(|v| v.eq_ignore_ascii_case(name))
+}
+
+/// Removes start tags (and their end tags) nested deeper than [`MAX_DEPTH`], keeping all
+/// text. A linear byte scan that follows tag balance approximately; pages within the limit
+/// are returned unchanged without copying.
+pub(crate) fn limit_depth(html: &str) -> Cow<'_, str> {
+    let b = html.as_bytes();
+    // Pass 1: is there anything to do?
+    let mut too_deep = false;
+    scan(b, |_, _, depth_after, _| {
+        if depth_after > MAX_DEPTH {
+            too_deep = true;
+        }
+    });
+    if !too_deep {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    scan(b, |start, end, depth_after, open| {
+        // An open tag that goes past the limit, or a close tag of such a tag.
+        let drop = if open {
+            depth_after > MAX_DEPTH
+        } else {
+            depth_after >= MAX_DEPTH
+        };
+        if drop {
+            out.push_str(&html[copied..start]);
+            copied = end;
+        }
+    });
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
+}
+
+/// Calls `f(start, end, depth_after, is_open)` for each counted start/end tag.
+fn scan(b: &[u8], mut f: impl FnMut(usize, usize, usize, bool)) {
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let Some(p) = b[i..].iter().position(|&c| c == b'<') else {
+            return;
+        };
+        let lt = i + p;
+        let rest = &b[lt + 1..];
+        if rest.starts_with(b"!--") {
+            match find(&b[lt + 4..], b"-->") {
+                Some(e) => i = lt + 4 + e + 3,
+                None => return,
+            }
+            continue;
+        }
+        let close = rest.first() == Some(&b'/');
+        let name_start = lt + 1 + close as usize;
+        let name_len = b[name_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b':')
+            .count();
+        if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
+            i = lt + 1;
+            continue;
+        }
+        let name = &b[name_start..name_start + name_len];
+        let Some(gt) = b[name_start + name_len..].iter().position(|&c| c == b'>') else {
+            return;
+        };
+        let end = name_start + name_len + gt + 1;
+        i = end;
+        if is_void(name) || end_optional(name) {
+            continue;
+        }
+        if close {
+            f(lt, end, depth, false);
+            depth = depth.saturating_sub(1);
+        } else if b[end - 2] != b'/' {
+            depth += 1;
+            f(lt, end, depth, true);
+            // Raw text: skip to the end tag.
+            for raw in [&b"title"[..], b"textarea", b"script", b"style", b"xmp"] {
+                if name.eq_ignore_ascii_case(raw) {
+                    let mut j = end;
+                    loop {
+                        match find(&b[j..], b"</") {
+                            Some(e) if starts_with_ci(&b[j + e + 2..], raw) => {
+                                i = j + e;
+                                break;
+                            }
+                            Some(e) => j = j + e + 2,
+                            None => return,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::prestrip;
+    use super::{MAX_DEPTH, limit_depth, prestrip};
+
+    #[test]
+    fn deep_nesting_is_capped_and_text_kept() {
+        let html = format!(
+            "{}<p>deep</p>{}",
+            "<div>".repeat(1000),
+            "</div>".repeat(1000)
+        );
+        let out = limit_depth(&html);
+        assert_eq!(out.matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(out.matches("</div>").count(), MAX_DEPTH);
+        assert!(out.contains("<p>deep</p>"));
+        let shallow = "<div><p>a<p>b<ul><li>c</ul></div>";
+        assert!(matches!(
+            limit_depth(shallow),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn empties_scripts_and_styles_keeps_json_ld() {

@@ -232,7 +232,8 @@ fn direction_computed_from_text_when_page_is_silent() {
     let html = "<html><body><article><p>انطلقت في العاصمة دمشق، الجمعة، أعمال الملتقى الأردني السوري لتكنولوجيا المعلومات والاتصالات بمشاركة واسعة.</p></article></body></html>";
     let x = extract::extract_str(html, &url, &[]).expect("extracts");
     assert_eq!(x.dir.as_deref(), Some("rtl"));
-    assert_eq!(x.lang, None);
+    // No lang on the page: Arabic script without Persian/Urdu letters says Arabic.
+    assert_eq!(x.lang.as_deref(), Some("ar"));
 }
 
 #[test]
@@ -282,9 +283,12 @@ fn builtin_rules_are_valid_selectors() {
 #[test]
 fn blocks_never_glue_words() {
     let url = Url::parse("https://example.org/a").expect("url");
-    let html = "<article><div>First block ends here<div>Second block starts here and goes on for a while so it counts.</div></div><p>the end</p><p>Next one</p><ul><li>item one</li><li>item two</li></ul></article>";
+    let html = "<html><body><article><div>First block of the story ends here<div>Second block starts here and goes on for a while, with commas, so it counts.</div></div>\
+        <p>A paragraph of the story that goes on for a while, with commas, and reaches the end</p><p>Next one continues the story with more words, clauses, and commas.</p>\
+        <ul><li>item one</li><li>item two</li></ul></article></body></html>";
     let x = extract::extract_str(html, &url, &[]).expect("extracts");
     assert!(x.text.contains("the end\n\nNext one"), "{:?}", x.text);
+    assert!(x.text.contains("ends here\n\nSecond block"), "{:?}", x.text);
     assert!(!x.text.contains("hereSecond"));
     assert!(!x.text.contains("oneitem"));
 }
