@@ -97,7 +97,15 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                 && n.flags & super::dom::flag::JUNK == 0
                 && is_byline(e) =>
             {
-                let t = dom.text_of(i as u32);
+                // Prefer a "name" part of a byline box that also holds the date.
+                let end = n.end;
+                let name_part = ((i as u32 + 1)..end).find(|&j| {
+                    dom.nodes[j as usize]
+                        .elem()
+                        .and_then(|c| c.attr("class").or_else(|| c.attr("itemprop")))
+                        .is_some_and(|c| c.contains("name"))
+                });
+                let t = dom.text_of(name_part.unwrap_or(i as u32));
                 let t = t
                     .trim_start_matches(|c: char| !c.is_alphanumeric())
                     .trim_start_matches("By ")
@@ -240,21 +248,32 @@ fn author_name(v: &Value) -> Option<String> {
     }
 }
 
+/// Lower case without diacritics, for comparing names ("Aktuálně.cz" = "aktualne.cz").
+fn fold_accents(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
 /// Removes a " | Site" / " - Site" suffix naming the site (`og:site_name` or the host).
 fn strip_site_name(title: &str, site: Option<&str>, base: &Url) -> String {
-    let host = base
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches("www.");
-    let host_word = host.split('.').next().unwrap_or_default().to_lowercase();
+    let host = base.host_str().unwrap_or_default().to_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    // Host labels that can name the site: not the TLD, not "www", at least 4 letters.
+    let names: Vec<String> = labels[..labels.len().saturating_sub(1)]
+        .iter()
+        .filter(|l| l.len() >= 4 && **l != "www")
+        .map(|l| l.replace('-', ""))
+        .collect();
     for sep in [" | ", " - ", " — ", " – ", " :: "] {
         if let Some((head, tail)) = title.rsplit_once(sep) {
-            let tail_l = tail.trim().to_lowercase();
-            let names_site = site.is_some_and(|s| s.trim().to_lowercase() == tail_l)
-                || (!host_word.is_empty()
-                    && tail_l
-                        .replace([' ', '.', '-'], "")
-                        .contains(&host_word.replace('-', "")));
+            let tail_l = fold_accents(tail.trim());
+            let names_site = site.is_some_and(|s| fold_accents(s.trim()) == tail_l)
+                || names
+                    .iter()
+                    .any(|n| tail_l.replace([' ', '.', '-'], "").contains(n.as_str()));
             if names_site && head.trim().chars().count() >= 10 {
                 return head.trim().to_string();
             }

@@ -399,7 +399,11 @@ pub fn word_count(text: &str) -> usize {
 /// Collapses runs of whitespace to one space and trims.
 pub(crate) fn collapse(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for w in s.split_whitespace() {
+    // A stray BOM or zero-width space inside a page is not text (ZWJ/ZWNJ are, in Persian).
+    for w in s
+        .split(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}')
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }

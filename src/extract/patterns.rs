@@ -31,7 +31,7 @@ static NEGATIVE_SUB: LazyLock<Regex> = LazyLock::new(|| {
 /// for elements holding a small part of its text.
 static WEAK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(?:^|[^a-z])(?:tags?|tag-?list|keywords|caption|credits?|meta|byline|dateline|author|toolbar|tools|print|email|signup|login|modal|overlay|hidden|sr-only|visually-hidden|screen-?reader|widget|jump|skip|teaser|paywall|rating|feedback|sticky|shopping|affiliate|donate|contribut\w*|read-?more|info|date|time|share\w*|etiket\w*|header|head|topics?|label|kicker|subtitle|standfirst|dek|summary|lede|intro)(?:$|[^a-z])",
+        r"(?i)(?:^|[^a-z])(?:tags?|tag-?list|keywords|caption|credits?|meta|byline|dateline|author|toolbar|tools|print|email|signup|login|modal|overlay|hidden|sr-only|visually-hidden|screen-?reader|widget|jump|skip|teaser|paywall|rating|feedback|sticky|shopping|affiliate|donate|contribut\w*|read-?more|info|date|time|share\w*|pie|pied|rodape|nota-?pie|etiket\w*|header|head|topics?|label|kicker|subtitle|standfirst|dek|summary|lede|intro)(?:$|[^a-z])",
     )
 });
 
@@ -76,9 +76,18 @@ static BOILER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Whether a short block's text is boilerplate.
+/// Comment-policy and contact notes that close many article pages.
+static NOTE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:ترحب|نرحب)[^.]{0,80}(?:بالنقاش|بالتعليقات|بتعليقات)|إرشادات الاستخدام|لا تعبر عن رأي|لا تعبّر عن رأي|do not (?:necessarily )?reflect the (?:views|opinions?)|comments? (?:are|is) moderated|community guidelines|we welcome (?:your )?comments",
+    )
+});
+
+/// Whether a block's text is boilerplate: a short "Advertisement"/"Read more" line, or a
+/// comment-policy note.
 pub(crate) fn is_boiler_text(text: &str) -> bool {
-    text.chars().count() < 60 && BOILER_TEXT.is_match(text.trim())
+    let n = text.chars().count();
+    (n < 60 && BOILER_TEXT.is_match(text.trim())) || (n < 600 && NOTE_TEXT.is_match(text))
 }
 
 /// A date or time in a short line: digits like `21/11/2025`, `14:00`, `2013`, or a month

@@ -88,22 +88,6 @@ pub(crate) fn choose(dom: &Dom<'_>) -> Option<Vec<u32>> {
         score[c as usize] *= 1.0 - n.link_density();
     }
     candidates.sort_by(|a, b| score[*b as usize].total_cmp(&score[*a as usize]));
-    if std::env::var_os("FK_DEBUG").is_some() {
-        for &c in candidates.iter().take(8) {
-            let n = &nodes[c as usize];
-            let e = n.elem();
-            eprintln!(
-                "cand {} {} class={:?} id={:?} score={} text={} ld={}",
-                c,
-                n.tag,
-                e.and_then(|e| e.attr("class")),
-                e.and_then(|e| e.attr("id")),
-                score[c as usize],
-                n.text_len,
-                n.link_density()
-            );
-        }
-    }
     let mut top = candidates[0];
     let top_score = score[top as usize];
     if top_score <= 0.0 {
