@@ -58,7 +58,7 @@ pub(crate) fn class_weight(e: &Element) -> i32 {
         if v.is_empty() || v.len() > 300 {
             continue;
         }
-        if NEGATIVE.is_match(v) || NEGATIVE_SUB.is_match(v) {
+        if NEGATIVE_SUB.is_match(v) || NEGATIVE.is_match(v) {
             w -= 25;
         }
         if POSITIVE.is_match(v) {

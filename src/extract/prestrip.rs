@@ -91,50 +91,77 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
 /// quadratic in the depth (50,000 nested `<div>`s take 10 s); no real page nests this deep.
 pub(crate) const MAX_DEPTH: usize = 400;
 
-fn is_void(name: &[u8]) -> bool {
-    const VOID: &[&[u8]] = &[
-        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
-        b"param", b"source", b"track", b"wbr", b"keygen",
-    ];
-    VOID.iter().any(|v| v.eq_ignore_ascii_case(name))
+/// Lower-cases a tag name into `buf`; `None` when longer than any name we look for.
+fn lower<'b>(name: &[u8], buf: &'b mut [u8; 10]) -> Option<&'b [u8]> {
+    let out = buf.get_mut(..name.len())?;
+    for (o, c) in out.iter_mut().zip(name) {
+        *o = c.to_ascii_lowercase();
+    }
+    Some(out)
 }
 
-/// Elements whose end tag is optional: not counted, or unclosed lists would look deep.
-fn end_optional(name: &[u8]) -> bool {
-    const OPT: &[&[u8]] = &[
-        b"p",
-        b"li",
-        b"dt",
-        b"dd",
-        b"option",
-        b"optgroup",
-        b"tr",
-        b"td",
-        b"th",
-        b"tbody",
-        b"thead",
-        b"tfoot",
-        b"colgroup",
-        b"caption",
-        b"rb",
-        b"rt",
-        b"rp",
-        b"rtc",
-        b"html",
-        b"head",
-        b"body",
-    ];
-    OPT.iter().any(|v| v.eq_ignore_ascii_case(name))
+/// Void elements, and elements whose end tag is optional (not counted, or unclosed lists
+/// would look deep).
+fn uncounted(name: &[u8]) -> bool {
+    let mut buf = [0u8; 10];
+    matches!(
+        lower(name, &mut buf),
+        Some(
+            b"area"
+                | b"base"
+                | b"br"
+                | b"col"
+                | b"embed"
+                | b"hr"
+                | b"img"
+                | b"input"
+                | b"link"
+                | b"meta"
+                | b"param"
+                | b"source"
+                | b"track"
+                | b"wbr"
+                | b"keygen"
+                | b"p"
+                | b"li"
+                | b"dt"
+                | b"dd"
+                | b"option"
+                | b"optgroup"
+                | b"tr"
+                | b"td"
+                | b"th"
+                | b"tbody"
+                | b"thead"
+                | b"tfoot"
+                | b"colgroup"
+                | b"caption"
+                | b"rb"
+                | b"rt"
+                | b"rp"
+                | b"rtc"
+                | b"html"
+                | b"head"
+                | b"body"
+        )
+    )
+}
+
+fn is_raw_text(name: &[u8]) -> bool {
+    let mut buf = [0u8; 10];
+    matches!(
+        lower(name, &mut buf),
+        Some(b"title" | b"textarea" | b"script" | b"style" | b"xmp")
+    )
 }
 
 /// Removes start tags (and their end tags) nested deeper than [`MAX_DEPTH`], keeping all
 /// text. A linear byte scan that follows tag balance approximately; pages within the limit
 /// are returned unchanged without copying.
 pub(crate) fn limit_depth(html: &str) -> Cow<'_, str> {
-    let b = html.as_bytes();
     // Pass 1: is there anything to do?
     let mut too_deep = false;
-    scan(b, |_, _, depth_after, _| {
+    scan(html, |_, _, depth_after, _| {
         if depth_after > MAX_DEPTH {
             too_deep = true;
         }
@@ -144,13 +171,11 @@ pub(crate) fn limit_depth(html: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(html.len());
     let mut copied = 0;
-    scan(b, |start, end, depth_after, open| {
-        // An open tag that goes past the limit, or a close tag of such a tag.
-        let drop = if open {
-            depth_after > MAX_DEPTH
-        } else {
-            depth_after >= MAX_DEPTH
-        };
+    scan(html, |start, end, depth_after, open| {
+        // An open tag that goes past the limit, or a close tag of such a tag (`depth_after`
+        // is the depth of the element the tag opens or closes).
+        let _ = open;
+        let drop = depth_after > MAX_DEPTH;
         if drop {
             out.push_str(&html[copied..start]);
             copied = end;
@@ -160,12 +185,16 @@ pub(crate) fn limit_depth(html: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Calls `f(start, end, depth_after, is_open)` for each counted start/end tag.
-fn scan(b: &[u8], mut f: impl FnMut(usize, usize, usize, bool)) {
+/// Calls `f(start, end, depth, is_open)` for each counted start/end tag, `depth` being the
+/// nesting level of the element it opens or closes.
+fn scan(html: &str, mut f: impl FnMut(usize, usize, usize, bool)) {
+    let b = html.as_bytes();
     let mut depth: usize = 0;
     let mut i = 0;
     while i < b.len() {
-        let Some(p) = b[i..].iter().position(|&c| c == b'<') else {
+        // memchr-backed search (str::find on an ASCII char); `i` always follows an ASCII
+        // byte, so it is a char boundary.
+        let Some(p) = html.get(i..).and_then(|h| h.find('<')) else {
             return;
         };
         let lt = i + p;
@@ -193,7 +222,7 @@ fn scan(b: &[u8], mut f: impl FnMut(usize, usize, usize, bool)) {
         };
         let end = name_start + name_len + gt + 1;
         i = end;
-        if is_void(name) || end_optional(name) {
+        if uncounted(name) {
             continue;
         }
         if close {
@@ -203,18 +232,16 @@ fn scan(b: &[u8], mut f: impl FnMut(usize, usize, usize, bool)) {
             depth += 1;
             f(lt, end, depth, true);
             // Raw text: skip to the end tag.
-            for raw in [&b"title"[..], b"textarea", b"script", b"style", b"xmp"] {
-                if name.eq_ignore_ascii_case(raw) {
-                    let mut j = end;
-                    loop {
-                        match find(&b[j..], b"</") {
-                            Some(e) if starts_with_ci(&b[j + e + 2..], raw) => {
-                                i = j + e;
-                                break;
-                            }
-                            Some(e) => j = j + e + 2,
-                            None => return,
+            if is_raw_text(name) {
+                let mut j = end;
+                loop {
+                    match find(&b[j..], b"</") {
+                        Some(e) if starts_with_ci(&b[j + e + 2..], name) => {
+                            i = j + e;
+                            break;
                         }
+                        Some(e) => j = j + e + 2,
+                        None => return,
                     }
                 }
             }
