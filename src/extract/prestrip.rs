@@ -1,4 +1,5 @@
-//! Removing the contents of `<script>` (except JSON-LD) and `<style>` before parsing. They are
+//! Removing the contents of `<script>` (except JSON-LD), `<style>` and inline `<svg>`, and
+//! comments, before parsing. They are
 //! never article text, are often most of a news page's bytes, and tokenising them is most of
 //! the parser's time. A plain byte scan: no regex, no recursion, linear time.
 
@@ -33,10 +34,23 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
         };
         let lt = i + p;
         let rest = &b[lt + 1..];
+        if rest.starts_with(b"!--") {
+            // A comment: dropped whole.
+            let Some(e) = html.get(lt + 4..).and_then(|h| h.find("-->")) else {
+                break;
+            };
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            o.push_str(&html[copied..lt]);
+            copied = lt + 4 + e + 3;
+            i = copied;
+            continue;
+        }
         let name: &[u8] = if starts_with_ci(rest, b"script") {
             b"script"
         } else if starts_with_ci(rest, b"style") {
             b"style"
+        } else if starts_with_ci(rest, b"svg") {
+            b"svg"
         } else {
             i = lt + 1;
             continue;
@@ -285,6 +299,10 @@ mod tests {
              <script type=\"application/ld+json\">{\"a\":1}</script><scripts>k</scripts>"
         );
         assert_eq!(prestrip("<script>unclosed"), "<script>unclosed");
+        assert_eq!(
+            prestrip("a<!-- <p>x</p> -->b<svg viewBox=\"0 0 1 1\"><path d=\"M0\"/></svg>c"),
+            "ab<svg viewBox=\"0 0 1 1\"></svg>c"
+        );
         assert_eq!(prestrip("<p>é</p><"), "<p>é</p><");
     }
 }
