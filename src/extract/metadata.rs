@@ -460,6 +460,13 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
             .map(super::collapse)
             .or_else(|| f.dom_byline.clone())
         });
+        // "By Jane Doe" → "Jane Doe".
+        out.byline = out.byline.take().map(|b| {
+            b.strip_prefix("By ")
+                .or_else(|| b.strip_prefix("by "))
+                .or_else(|| b.strip_prefix("BY "))
+                .map_or(b.clone(), |r| r.trim().to_string())
+        });
     }
     out.tags = if f.ld_keywords.is_empty() {
         let mut t: Vec<String> = f
