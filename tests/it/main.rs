@@ -4,6 +4,7 @@ mod daemon;
 mod dedup;
 mod e2e;
 mod export;
+mod extract;
 mod feeds;
 mod fetch;
 mod query;

@@ -1,0 +1,308 @@
+//! Removing the contents of `<script>` (except JSON-LD), `<style>` and inline `<svg>`, and
+//! comments, before parsing. They are
+//! never article text, are often most of a news page's bytes, and tokenising them is most of
+//! the parser's time. A plain byte scan: no regex, no recursion, linear time.
+
+use std::borrow::Cow;
+
+fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+/// Finds `</name` (any case) in `hay`, returning its offset.
+fn find_close(hay: &str, name: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = hay.get(from..)?.find("</") {
+        let at = from + p;
+        if starts_with_ci(&hay.as_bytes()[at + 2..], name) {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
+}
+
+/// The page with script and style bodies emptied (JSON-LD scripts kept).
+pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
+    let b = html.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0; // bytes of `html` already handled
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let Some(p) = html.get(i..).and_then(|h| h.find('<')) else {
+            break;
+        };
+        let lt = i + p;
+        let rest = &b[lt + 1..];
+        if rest.starts_with(b"!--") {
+            // A comment: dropped whole.
+            let Some(e) = html.get(lt + 4..).and_then(|h| h.find("-->")) else {
+                break;
+            };
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            o.push_str(&html[copied..lt]);
+            copied = lt + 4 + e + 3;
+            i = copied;
+            continue;
+        }
+        let name: &[u8] = if starts_with_ci(rest, b"script") {
+            b"script"
+        } else if starts_with_ci(rest, b"style") {
+            b"style"
+        } else if starts_with_ci(rest, b"svg") {
+            b"svg"
+        } else {
+            i = lt + 1;
+            continue;
+        };
+        // The name must end there (`<scripts>` is another element).
+        let after = lt + 1 + name.len();
+        if b.get(after)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        {
+            i = after;
+            continue;
+        }
+        let Some(gt) = b[after..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map(|g| after + g)
+        else {
+            break;
+        };
+        let open_tag = &b[lt..gt];
+        let keep = name == b"script"
+            && open_tag
+                .windows(7)
+                .any(|w| w.eq_ignore_ascii_case(b"ld+json"));
+        let body_start = gt + 1;
+        let Some(close) = html
+            .get(body_start..)
+            .and_then(|h| find_close(h, name))
+            .map(|c| body_start + c)
+        else {
+            break;
+        };
+        if !keep && close > body_start {
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            // Both cut points sit next to ASCII '<' / '>' bytes, so they are char boundaries.
+            o.push_str(&html[copied..body_start]);
+            copied = close;
+        }
+        i = close + 2;
+    }
+    match out {
+        None => Cow::Borrowed(html),
+        Some(mut o) => {
+            o.push_str(&html[copied..]);
+            Cow::Owned(o)
+        }
+    }
+}
+
+/// Deepest element nesting let through to the parser. html5ever checks "is there a `<p>` in
+/// button scope" by scanning its stack of open elements on every block start tag, which is
+/// quadratic in the depth (50,000 nested `<div>`s take 10 s); no real page nests this deep.
+pub(crate) const MAX_DEPTH: usize = 400;
+
+/// Lower-cases a tag name into `buf`; `None` when longer than any name we look for.
+fn lower<'b>(name: &[u8], buf: &'b mut [u8; 10]) -> Option<&'b [u8]> {
+    let out = buf.get_mut(..name.len())?;
+    for (o, c) in out.iter_mut().zip(name) {
+        *o = c.to_ascii_lowercase();
+    }
+    Some(out)
+}
+
+/// Void elements, and elements whose end tag is optional (not counted, or unclosed lists
+/// would look deep).
+fn uncounted(name: &[u8]) -> bool {
+    let mut buf = [0u8; 10];
+    matches!(
+        lower(name, &mut buf),
+        Some(
+            b"area"
+                | b"base"
+                | b"br"
+                | b"col"
+                | b"embed"
+                | b"hr"
+                | b"img"
+                | b"input"
+                | b"link"
+                | b"meta"
+                | b"param"
+                | b"source"
+                | b"track"
+                | b"wbr"
+                | b"keygen"
+                | b"p"
+                | b"li"
+                | b"dt"
+                | b"dd"
+                | b"option"
+                | b"optgroup"
+                | b"tr"
+                | b"td"
+                | b"th"
+                | b"tbody"
+                | b"thead"
+                | b"tfoot"
+                | b"colgroup"
+                | b"caption"
+                | b"rb"
+                | b"rt"
+                | b"rp"
+                | b"rtc"
+                | b"html"
+                | b"head"
+                | b"body"
+        )
+    )
+}
+
+fn is_raw_text(name: &[u8]) -> bool {
+    let mut buf = [0u8; 10];
+    matches!(
+        lower(name, &mut buf),
+        Some(b"title" | b"textarea" | b"script" | b"style" | b"xmp")
+    )
+}
+
+/// Removes start tags (and their end tags) nested deeper than [`MAX_DEPTH`], keeping all
+/// text. A linear byte scan that follows tag balance approximately; pages within the limit
+/// are returned unchanged without copying.
+pub(crate) fn limit_depth(html: &str) -> Cow<'_, str> {
+    // Pass 1: is there anything to do?
+    let mut too_deep = false;
+    scan(html, |_, _, depth_after, _| {
+        if depth_after > MAX_DEPTH {
+            too_deep = true;
+        }
+    });
+    if !too_deep {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    scan(html, |start, end, depth_after, open| {
+        // An open tag that goes past the limit, or a close tag of such a tag (`depth_after`
+        // is the depth of the element the tag opens or closes).
+        let _ = open;
+        let drop = depth_after > MAX_DEPTH;
+        if drop {
+            out.push_str(&html[copied..start]);
+            copied = end;
+        }
+    });
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
+}
+
+/// Calls `f(start, end, depth, is_open)` for each counted start/end tag, `depth` being the
+/// nesting level of the element it opens or closes.
+fn scan(html: &str, mut f: impl FnMut(usize, usize, usize, bool)) {
+    let b = html.as_bytes();
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while i < b.len() {
+        // memchr-backed search (str::find on an ASCII char); `i` always follows an ASCII
+        // byte, so it is a char boundary.
+        let Some(p) = html.get(i..).and_then(|h| h.find('<')) else {
+            return;
+        };
+        let lt = i + p;
+        let rest = &b[lt + 1..];
+        if rest.starts_with(b"!--") {
+            match find(&b[lt + 4..], b"-->") {
+                Some(e) => i = lt + 4 + e + 3,
+                None => return,
+            }
+            continue;
+        }
+        let close = rest.first() == Some(&b'/');
+        let name_start = lt + 1 + close as usize;
+        let name_len = b[name_start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b':')
+            .count();
+        if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
+            i = lt + 1;
+            continue;
+        }
+        let name = &b[name_start..name_start + name_len];
+        let Some(gt) = b[name_start + name_len..].iter().position(|&c| c == b'>') else {
+            return;
+        };
+        let end = name_start + name_len + gt + 1;
+        i = end;
+        if uncounted(name) {
+            continue;
+        }
+        if close {
+            f(lt, end, depth, false);
+            depth = depth.saturating_sub(1);
+        } else if b[end - 2] != b'/' {
+            depth += 1;
+            f(lt, end, depth, true);
+            // Raw text: skip to the end tag.
+            if is_raw_text(name) {
+                let mut j = end;
+                loop {
+                    match find(&b[j..], b"</") {
+                        Some(e) if starts_with_ci(&b[j + e + 2..], name) => {
+                            i = j + e;
+                            break;
+                        }
+                        Some(e) => j = j + e + 2,
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_DEPTH, limit_depth, prestrip};
+
+    #[test]
+    fn deep_nesting_is_capped_and_text_kept() {
+        let html = format!(
+            "{}<p>deep</p>{}",
+            "<div>".repeat(1000),
+            "</div>".repeat(1000)
+        );
+        let out = limit_depth(&html);
+        assert_eq!(out.matches("<div>").count(), MAX_DEPTH);
+        assert_eq!(out.matches("</div>").count(), MAX_DEPTH);
+        assert!(out.contains("<p>deep</p>"));
+        let shallow = "<div><p>a<p>b<ul><li>c</ul></div>";
+        assert!(matches!(
+            limit_depth(shallow),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn empties_scripts_and_styles_keeps_json_ld() {
+        let html = "<p>a</p><SCRIPT>var x = '<p>no</p>';</script><style>p{}</STYLE>\
+                    <script type=\"application/ld+json\">{\"a\":1}</script><scripts>k</scripts>";
+        assert_eq!(
+            prestrip(html),
+            "<p>a</p><SCRIPT></script><style></STYLE>\
+             <script type=\"application/ld+json\">{\"a\":1}</script><scripts>k</scripts>"
+        );
+        assert_eq!(prestrip("<script>unclosed"), "<script>unclosed");
+        assert_eq!(
+            prestrip("a<!-- <p>x</p> -->b<svg viewBox=\"0 0 1 1\"><path d=\"M0\"/></svg>c"),
+            "ab<svg viewBox=\"0 0 1 1\"></svg>c"
+        );
+        assert_eq!(prestrip("<p>é</p><"), "<p>é</p><");
+    }
+}
