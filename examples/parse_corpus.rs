@@ -121,7 +121,11 @@ struct Score {
 }
 
 fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 { 100.0 } else { 100.0 * a as f64 / b as f64 }
+    if b == 0 {
+        100.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
 }
 
 /// Plain text for comparison: tags dropped, entities decoded, whitespace collapsed.
@@ -228,7 +232,11 @@ impl Score {
             Some(Value::Array(t)) => t.iter().map(|v| v.as_str().map(String::from)).collect(),
             _ => exp["entries"]
                 .as_array()
-                .map(|a| a.iter().map(|e| e["title"].as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|e| e["title"].as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
         let empty = Vec::new();
@@ -244,7 +252,9 @@ impl Score {
                     self.fail("title", path, format!("#{i} {got:?} vs {want:?}"), list);
                 }
             }
-            let Some(re) = ref_entries.get(i) else { continue };
+            let Some(re) = ref_entries.get(i) else {
+                continue;
+            };
             if let Some(l) = re["link"].as_str().filter(|l| !l.is_empty()) {
                 self.links.1 += 1;
                 let got = ours.link.as_deref().map(norm_link);
@@ -258,7 +268,9 @@ impl Score {
                 }
             }
             for (key, raw_key) in [("published", "published_raw"), ("updated", "updated_raw")] {
-                let Some(want) = date_of(&re[key]) else { continue };
+                let Some(want) = date_of(&re[key]) else {
+                    continue;
+                };
                 if impossible(re[raw_key].as_str()) {
                     continue;
                 }
@@ -283,7 +295,10 @@ impl Score {
     }
 
     fn print(&self) {
-        println!("files scored (reference finds content): {} of {}", self.files, self.files_all);
+        println!(
+            "files scored (reference finds content): {} of {}",
+            self.files, self.files_all
+        );
         println!("| measure | value |");
         println!("|---|---|");
         println!("| panics (all files) | {} |", self.panics);
@@ -300,7 +315,11 @@ impl Score {
             self.equal_count,
             self.files
         );
-        for (name, (a, b)) in [("titles", self.titles), ("links", self.links), ("dates", self.dates)] {
+        for (name, (a, b)) in [
+            ("titles", self.titles),
+            ("links", self.links),
+            ("dates", self.dates),
+        ] {
             println!("| entry {name} agree | {:.2}% ({a}/{b}) |", pct(a, b));
         }
         println!("\nstill failing (kind: folder → files):");
