@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 /// Parses a JSON Feed document.
 pub(crate) fn parse(
     parser: &feed_rs::parser::Parser,
+    retry: &feed_rs::parser::Parser,
     text: &str,
 ) -> Result<feed_rs::model::Feed, ParseError> {
     let text = text.trim_start_matches('\u{feff}');
@@ -23,9 +24,9 @@ pub(crate) fn parse(
             repair(root);
             let fixed =
                 serde_json::to_string(&v).map_err(|e| ParseError::Invalid(e.to_string()))?;
-            parser
+            retry
                 .parse(fixed.as_bytes())
-                .map_err(|_| ParseError::Invalid(format!("JSON Feed: {first}")))
+                .map_err(|e| ParseError::Invalid(format!("JSON Feed: {first}; after repair: {e}")))
         }
     }
 }
@@ -79,8 +80,17 @@ fn fix_strings(o: &mut Map<String, Value>) {
 
 fn repair(root: &mut Map<String, Value>) {
     fix_strings(root);
-    root.entry("version")
-        .or_insert_with(|| Value::String("https://jsonfeed.org/version/1.1".into()));
+    // feed-rs only knows the version URLs; "1.0", "1.1" or a missing version mean the same.
+    let v11 = root
+        .get("version")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.contains("1.1"));
+    let version = if v11 {
+        "https://jsonfeed.org/version/1.1"
+    } else {
+        "https://jsonfeed.org/version/1"
+    };
+    root.insert("version".into(), Value::String(version.into()));
     root.entry("title")
         .or_insert_with(|| Value::String(String::new()));
     match root.get_mut("items") {

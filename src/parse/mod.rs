@@ -159,19 +159,21 @@ fn parse_inner(
         .bytes()
         .find(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf);
     let raw_dates = Arc::new(Mutex::new(Vec::new()));
-    let parser = build_parser(base, opts, &raw_dates);
+    // A feed-rs parser keeps per-document state (MediaRSS scopes) that a failed parse can
+    // leave behind, so every attempt gets a fresh one.
+    let parser = || build_parser(base, opts, &raw_dates);
     let (feed, fixed) = if first == Some(b'{') {
-        (json::parse(&parser, text)?, None)
+        (json::parse(&parser(), &parser(), text)?, None)
     } else {
         let fixed = fixup::fix_text(text);
         let items = count_items(&fixed);
         let feed = if needs_repair(&fixed) {
-            parse_xml(&parser, &repair::repair(&fixed, base))
+            parse_xml(&parser(), &repair::repair(&fixed, base))
         } else {
-            match parse_xml(&parser, &fixed) {
+            match parse_xml(&parser(), &fixed) {
                 Ok(f) if f.entries.len() >= items => Ok(f),
                 first_try => {
-                    let second = parse_xml(&parser, &repair::repair(&fixed, base));
+                    let second = parse_xml(&parser(), &repair::repair(&fixed, base));
                     match (first_try, second) {
                         (Ok(a), Ok(b)) => Ok(if b.entries.len() > a.entries.len() {
                             b
@@ -318,7 +320,9 @@ fn convert(
         if let Some(about) = extra.and_then(|x| x.about.clone()) {
             id.get_or_insert(about);
         }
-        let mut link = pick_link(&e.links).map(|h| urls::resolve(&h, base));
+        let mut link = pick_link(&e.links)
+            .filter(|h| h != repair::NO_LINK)
+            .map(|h| urls::resolve(&h, base));
         if let Some(orig) = extra.and_then(|x| x.orig_link.clone()) {
             link = Some(urls::resolve(&orig, base));
         }

@@ -55,6 +55,8 @@ enum Flavor {
     Rss,
     Rdf,
     Atom,
+    /// Microsoft's Channel Definition Format (`<CHANNEL><ITEM HREF=…>`), rewritten as RSS 2.0.
+    Cdf,
     Other,
 }
 
@@ -70,7 +72,13 @@ struct Frame {
     html: bool,
     /// Text inside is a single URL (`<link>`), resolved against `base`.
     url_text: bool,
+    /// For RSS 1.0 items: whether a `<link>` child was seen (feed-rs drops items without one).
+    saw_link: bool,
 }
+
+/// Written as the link of an RSS 1.0 item that has none, so feed-rs keeps the item; removed
+/// again when the entry is converted.
+pub(crate) const NO_LINK: &str = "urn:feedkeeper:no-link";
 
 struct Writer {
     out: String,
@@ -85,6 +93,14 @@ struct Writer {
     root_closed: bool,
     /// Whether any `xml:base` was seen (then URLs are resolved while writing).
     saw_base: bool,
+    /// Depth of wrapper elements (e.g. an HTML page around the feed) being skipped.
+    wrapper_depth: usize,
+    /// The prefix of a prefixed RSS 2.0 root (`<r:rss>`), stripped from its elements.
+    root_prefix: Option<String>,
+    /// Whether an RSS 2.0 `<channel>` was opened (items directly under `<rss>` get one).
+    saw_channel: bool,
+    /// An RSS 1.0 / 0.90 channel closed early because items were nested in it.
+    rdf_channel_closed: bool,
 }
 
 /// Re-serialises `text` (UTF-8, after [`super::fixup::fix_text`]) as well-formed XML that
@@ -109,6 +125,10 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         channel_deferred: false,
         root_closed: false,
         saw_base: false,
+        wrapper_depth: 0,
+        root_prefix: None,
+        saw_channel: false,
+        rdf_channel_closed: false,
     };
     let doc_base = base.cloned();
     loop {
@@ -251,22 +271,91 @@ impl Writer {
                     escape_children: true,
                     html: false,
                     url_text: false,
+                    saw_link: false,
                 });
             }
             return;
         }
         self.flush();
-        let lname = local(&src_name).to_string();
+        let mut lname = local(&src_name).to_string();
         if self.stack.is_empty() {
             self.flavor = match lname.as_str() {
                 "rss" => Flavor::Rss,
                 "RDF" => Flavor::Rdf,
                 "feed" | "entry" => Flavor::Atom,
-                _ => Flavor::Other,
+                "CHANNEL" | "Channel" => Flavor::Cdf,
+                _ => {
+                    // Not a feed root: skip the wrapper (an HTML page around the feed).
+                    if !empty {
+                        self.wrapper_depth += 1;
+                    }
+                    return;
+                }
             };
+            if self.flavor == Flavor::Rss {
+                self.root_prefix = prefix(&src_name).map(String::from);
+            }
+            if self.flavor == Flavor::Cdf {
+                self.out.push_str("<rss version=\"2.0\">");
+                self.stack.push(Frame {
+                    src_name: String::new(),
+                    out_name: "rss".into(),
+                    base: doc_base.clone(),
+                    escape_children: false,
+                    html: false,
+                    url_text: false,
+                    saw_link: false,
+                });
+            }
         }
-        let depth = self.stack.len();
+        if self.flavor == Flavor::Cdf {
+            self.cdf_start(e, &src_name, empty);
+            return;
+        }
+        let mut depth = self.stack.len();
+        // RSS 2.0 items straight under <rss>: give them a channel.
+        if self.flavor == Flavor::Rss && depth == 1 && lname != "channel" && !self.saw_channel {
+            self.saw_channel = true;
+            self.out.push_str("<channel>");
+            self.stack.push(Frame {
+                src_name: "\u{0}channel".into(),
+                out_name: "channel".into(),
+                base: self.current_base().cloned(),
+                escape_children: false,
+                html: false,
+                url_text: false,
+                saw_link: false,
+            });
+            depth = 2;
+        }
+        if self.flavor == Flavor::Rss && lname == "channel" {
+            self.saw_channel = true;
+        }
+        // RSS 1.0 / 0.90 items nested in <channel>: close the channel, items are its siblings.
+        if self.flavor == Flavor::Rdf
+            && depth == 2
+            && lname == "item"
+            && self
+                .stack
+                .last()
+                .is_some_and(|f| local(&f.src_name) == "channel")
+        {
+            self.close_top();
+            self.rdf_channel_closed = true;
+            depth = 1;
+        }
+        if self.flavor == Flavor::Rdf && lname == "link" {
+            if let Some(f) = self.stack.last_mut() {
+                f.saw_link = true;
+            }
+        }
         let mut out_name = src_name.clone();
+        if let (Some(p), Some(n)) = (&self.root_prefix, src_name.split_once(':')) {
+            if n.0 == p {
+                out_name = n.1.to_string();
+                lname = out_name.clone();
+            }
+        }
         if self.atom03 {
             if let Some((_, new)) = ATOM03_RENAMES.iter().find(|(o, _)| *o == lname) {
                 out_name = match prefix(&src_name) {
@@ -309,6 +398,13 @@ impl Writer {
                 {
                     continue;
                 }
+                k if self
+                    .root_prefix
+                    .as_deref()
+                    .is_some_and(|p| k.strip_prefix("xmlns:") == Some(p)) =>
+                {
+                    continue;
+                }
                 k if k == "xmlns" || k.starts_with("xmlns:") => {
                     let mapped = match v {
                         ATOM03_NS => ATOM10_NS,
@@ -323,6 +419,8 @@ impl Writer {
                     }
                 }
                 "mode" if atom_el => {}
+                // feed-rs wants a MIME type with `src`, and no body; keep the inline body.
+                "src" if atom_el && out_local == "content" => {}
                 "type" if atom_el => {
                     has_type = true;
                     let is_content = out_local == "content" || out_local == "info";
@@ -426,10 +524,74 @@ impl Writer {
             escape_children,
             html: HTML_BEARING.contains(&out_local.as_str()) && !is_xhtml,
             url_text: out_local == "link",
+            saw_link: false,
         });
     }
 
+    /// CDF → RSS 2.0: lower-case names, `ABSTRACT` → `description`, `HREF` → `<link>`,
+    /// `LASTMOD` → `<pubDate>`.
+    fn cdf_start(&mut self, e: &BytesStart<'_>, src_name: &str, empty: bool) {
+        let upper = src_name.to_ascii_uppercase();
+        let out_name = match upper.as_str() {
+            "CHANNEL" => "channel",
+            "ITEM" => "item",
+            "TITLE" => "title",
+            "ABSTRACT" => "description",
+            _ => "",
+        };
+        if out_name.is_empty() {
+            if !empty {
+                self.stack.push(Frame {
+                    src_name: upper,
+                    out_name: "x-cdf".into(),
+                    base: None,
+                    escape_children: false,
+                    html: false,
+                    url_text: false,
+                    saw_link: false,
+                });
+                self.out.push_str("<x-cdf>");
+            }
+            return;
+        }
+        self.out.push('<');
+        self.out.push_str(out_name);
+        self.out.push('>');
+        for a in e.html_attributes().with_checks(false).flatten() {
+            let key = String::from_utf8_lossy(a.key.as_ref()).to_ascii_uppercase();
+            let val = String::from_utf8_lossy(&a.value).replace('<', "&lt;");
+            let child = match key.as_str() {
+                "HREF" => "link",
+                "LASTMOD" => "pubDate",
+                _ => continue,
+            };
+            self.out.push_str(&format!("<{child}>{val}</{child}>"));
+        }
+        if empty {
+            self.out.push_str(&format!("</{out_name}>"));
+        } else {
+            self.stack.push(Frame {
+                src_name: upper,
+                out_name: out_name.into(),
+                base: None,
+                escape_children: false,
+                html: out_name == "description",
+                url_text: false,
+                saw_link: false,
+            });
+        }
+    }
+
     fn end(&mut self, name: &str) {
+        if self.stack.is_empty() {
+            self.wrapper_depth = self.wrapper_depth.saturating_sub(1);
+            return;
+        }
+        let name = match self.flavor {
+            Flavor::Cdf => name.to_ascii_uppercase(),
+            _ => name.to_string(),
+        };
+        let name = name.as_str();
         let Some(pos) = self.stack.iter().rposition(|f| f.src_name == name) else {
             return; // an end tag nothing opened: dropped
         };
@@ -482,6 +644,11 @@ impl Writer {
         }
         self.flush();
         let Some(top) = self.stack.pop() else { return };
+        if self.flavor == Flavor::Rdf && local(&top.out_name) == "item" && !top.saw_link {
+            self.out.push_str("<link>");
+            self.out.push_str(NO_LINK);
+            self.out.push_str("</link>");
+        }
         if self.stack.is_empty() && self.channel_deferred {
             self.out.push_str("</channel>");
             self.channel_deferred = false;
