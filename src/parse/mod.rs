@@ -153,8 +153,14 @@ fn parse_inner(
         opts.encoding_override.as_deref(),
         crate::charset::DocKind::Xml,
     );
-    let encoding = decoded.encoding.name().to_string();
-    let text: &str = &decoded.text;
+    let mut encoding = decoded.name().to_string();
+    let repaired = (decoded.encoding == encoding_rs::UTF_8 && decoded.legacy.is_none())
+        .then(|| crate::charset::repair_double_utf8(&decoded.text))
+        .flatten();
+    if repaired.is_some() {
+        encoding.push_str(" (double-encoded, repaired)");
+    }
+    let text: &str = repaired.as_deref().unwrap_or(&decoded.text);
     let first = text
         .bytes()
         .find(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf);
