@@ -383,7 +383,16 @@ fn convert(
         };
         out.entries.push(ParsedEntry {
             id,
-            title: e.title.as_ref().map(text_of),
+            title: e
+                .title
+                .as_ref()
+                .map(text_of)
+                .filter(|t| !t.is_empty())
+                .or_else(|| {
+                    extra
+                        .and_then(|x| x.alt_title.as_deref())
+                        .map(|t| html_to_text(t))
+                }),
             link,
             published,
             updated,

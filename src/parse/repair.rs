@@ -74,6 +74,8 @@ struct Frame {
     url_text: bool,
     /// For RSS 1.0 items: whether a `<link>` child was seen (feed-rs drops items without one).
     saw_link: bool,
+    /// Atom 0.3 `mode="base64"`: the text is base64 of the value.
+    base64: bool,
 }
 
 /// Written as the link of an RSS 1.0 item that has none, so feed-rs keeps the item; removed
@@ -221,7 +223,13 @@ impl Writer {
         if self.text.is_empty() {
             return;
         }
-        let text = std::mem::take(&mut self.text);
+        let mut text = std::mem::take(&mut self.text);
+        if self.stack.last().is_some_and(|f| f.base64) {
+            if let Some(plain) = base64_decode(text.trim()).and_then(|b| String::from_utf8(b).ok())
+            {
+                text = quick_xml::escape::escape(plain.as_str()).into_owned();
+            }
+        }
         let top = self.stack.last();
         let base = top.and_then(|f| f.base.as_ref());
         match (top, base) {
@@ -272,6 +280,7 @@ impl Writer {
                     html: false,
                     url_text: false,
                     saw_link: false,
+                    base64: false,
                 });
             }
             return;
@@ -305,6 +314,7 @@ impl Writer {
                     html: false,
                     url_text: false,
                     saw_link: false,
+                    base64: false,
                 });
             }
         }
@@ -325,6 +335,7 @@ impl Writer {
                 html: false,
                 url_text: false,
                 saw_link: false,
+                base64: false,
             });
             depth = 2;
         }
@@ -512,6 +523,10 @@ impl Writer {
                 || out_attrs.iter().any(|(k, v)| k == "type" && v == "text")
                 || !out_attrs.iter().any(|(k, _)| k == "type"));
         let is_xhtml = out_attrs.iter().any(|(k, v)| k == "type" && v == "xhtml");
+        let base64 = atom_el
+            && mode
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case("base64"));
         if droppable {
             self.pending = Some(tag);
         } else {
@@ -525,6 +540,7 @@ impl Writer {
             html: HTML_BEARING.contains(&out_local.as_str()) && !is_xhtml,
             url_text: out_local == "link",
             saw_link: false,
+            base64,
         });
     }
 
@@ -549,6 +565,7 @@ impl Writer {
                     html: false,
                     url_text: false,
                     saw_link: false,
+                    base64: false,
                 });
                 self.out.push_str("<x-cdf>");
             }
@@ -578,6 +595,7 @@ impl Writer {
                 html: out_name == "description",
                 url_text: false,
                 saw_link: false,
+                base64: false,
             });
         }
     }
@@ -662,6 +680,32 @@ impl Writer {
     }
 }
 
+/// Standard base64 (RFC 4648 §4), whitespace ignored; `None` on any other character.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            c if c.is_ascii_whitespace() => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::repair;
@@ -674,6 +718,14 @@ mod tests {
                 None
             ),
             "<rss version=\"2.0\"><channel><item><title>a</title><item><title>b</title></item></item></channel></rss>"
+        );
+    }
+
+    #[test]
+    fn base64_text() {
+        assert_eq!(
+            super::base64_decode("RXhhbXBsZSA8Yj5BdG9tPC9iPg==").as_deref(),
+            Some(&b"Example <b>Atom</b>"[..])
         );
     }
 

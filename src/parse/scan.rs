@@ -18,9 +18,18 @@ pub(crate) struct ItemExtra {
     pub issued: Option<String>,
     /// `dcterms:modified`.
     pub modified: Option<String>,
+    /// `dc:title` / `media:title`, used when the item has no title of its own.
+    pub alt_title: Option<String>,
 }
 
-const MARKERS: &[&str] = &["rdf:about", "origLink", "isPermaLink", "dcterms:"];
+const MARKERS: &[&str] = &[
+    "rdf:about",
+    "origLink",
+    "isPermaLink",
+    "dcterms:",
+    "dc:title",
+    "media:title",
+];
 
 fn item_starts(text: &str) -> Vec<usize> {
     let b = text.as_bytes();
@@ -99,6 +108,7 @@ pub(crate) fn item_extras(text: &str) -> Vec<ItemExtra> {
                 .or_else(|| element_text(seg, "dcterms:created"))
                 .or_else(|| element_text(seg, "dcterms:available")),
             modified: element_text(seg, "dcterms:modified"),
+            alt_title: element_text(seg, "dc:title").or_else(|| element_text(seg, "media:title")),
         });
     }
     out
