@@ -187,7 +187,13 @@ fn date_of(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
 fn impossible(raw: Option<&str>) -> bool {
     let Some(raw) = raw else { return false };
     let r = raw.trim();
-    r.is_empty() || r.starts_with("0000") || r.contains(" 24:") || r.contains("T24:")
+    // An offset of more than 14 hours (e.g. `+3000`) does not exist.
+    let bad_offset = r.rsplit([' ', 'T']).next().is_some_and(|z| {
+        (z.starts_with('+') || z.starts_with('-'))
+            && z[1..].len() >= 2
+            && z[1..3].parse::<u32>().is_ok_and(|h| h > 14)
+    });
+    r.is_empty() || r.starts_with("0000") || r.contains(" 24:") || r.contains("T24:") || bad_offset
 }
 
 impl Score {
@@ -305,7 +311,9 @@ impl Score {
                 } else {
                     [ours.updated, ours.published]
                 };
-                if got.contains(&Some(want)) {
+                // feedparser keeps whole seconds only.
+                let secs = |d: &Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.timestamp());
+                if got.iter().any(|g| secs(g) == Some(want.timestamp())) {
                     self.dates.0 += 1;
                 } else {
                     self.fail(

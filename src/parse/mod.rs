@@ -252,6 +252,7 @@ fn needs_repair(text: &str) -> bool {
     if text.contains("xml:base")
         || head.contains("purl.org/atom/ns#")
         || head.contains("my.netscape.com/rdf/simple/0.9")
+        || head.contains("purl.org/dc/elements/1.0/")
     {
         return true;
     }

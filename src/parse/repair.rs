@@ -420,6 +420,7 @@ impl Writer {
                     let mapped = match v {
                         ATOM03_NS => ATOM10_NS,
                         RSS090_NS => RSS10_NS,
+                        "http://purl.org/dc/elements/1.0/" => "http://purl.org/dc/elements/1.1/",
                         other => other,
                     };
                     out_attrs.push((key, mapped.to_string()));

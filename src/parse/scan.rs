@@ -107,7 +107,8 @@ pub(crate) fn item_extras(text: &str) -> Vec<ItemExtra> {
             issued: element_text(seg, "dcterms:issued")
                 .or_else(|| element_text(seg, "dcterms:created"))
                 .or_else(|| element_text(seg, "dcterms:available")),
-            modified: element_text(seg, "dcterms:modified"),
+            modified: element_text(seg, "dcterms:modified")
+                .or_else(|| element_text(seg, "dc:date")),
             alt_title: element_text(seg, "dc:title").or_else(|| element_text(seg, "media:title")),
         });
     }
