@@ -149,6 +149,42 @@ pub fn decode<'a>(
     if let Some(enc) = override_label.and_then(encoding_for_label) {
         return run(bytes, enc);
     }
+    // UTF-32 (BOM or XML 1.0 Appendix F autodetection): encoding_rs does not implement it.
+    if let Some((big_endian, skip)) = utf32_signature(bytes) {
+        let unit = |c: &[u8]| {
+            let a = [c[0], c[1], c[2], c[3]];
+            if big_endian {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            }
+        };
+        let mut had_errors = false;
+        let text: String = bytes[skip..]
+            .chunks_exact(4)
+            .map(|c| {
+                char::from_u32(unit(c)).unwrap_or_else(|| {
+                    had_errors = true;
+                    '\u{fffd}'
+                })
+            })
+            .collect();
+        return Decoded {
+            text: Cow::Owned(text),
+            encoding: encoding_rs::UTF_8,
+            had_errors,
+            legacy: Some(if big_endian { "utf-32be" } else { "utf-32le" }),
+        };
+    }
+    // UTF-16 without a BOM, recognised by `<?` in two-byte units (XML 1.0 Appendix F).
+    if !bytes.starts_with(&[0xfe, 0xff]) && !bytes.starts_with(&[0xff, 0xfe]) {
+        if bytes.starts_with(&[0, b'<', 0, b'?']) {
+            return run(bytes, encoding_rs::UTF_16BE);
+        }
+        if bytes.starts_with(&[b'<', 0, b'?', 0]) {
+            return run(bytes, encoding_rs::UTF_16LE);
+        }
+    }
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded {
@@ -213,6 +249,17 @@ pub fn decode<'a>(
     }
     // Every candidate produced errors: trust the first one (HTTP before the document).
     run(bytes, candidates[0])
+}
+
+/// `(big endian, bytes to skip)` when the document is UTF-32 (BOM, or `<` as a 4-byte unit).
+fn utf32_signature(bytes: &[u8]) -> Option<(bool, usize)> {
+    match bytes.get(..4)? {
+        [0, 0, 0xfe, 0xff] => Some((true, 4)),
+        [0xff, 0xfe, 0, 0] => Some((false, 4)),
+        [0, 0, 0, b'<'] => Some((true, 0)),
+        [b'<', 0, 0, 0] => Some((false, 0)),
+        _ => None,
+    }
 }
 
 /// A declaration of UTF-16/32 in a document that is readable as ASCII cannot be right.

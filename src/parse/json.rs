@@ -11,8 +11,37 @@ pub(crate) fn parse(
     parser: &feed_rs::parser::Parser,
     retry: &feed_rs::parser::Parser,
     text: &str,
-) -> Result<feed_rs::model::Feed, ParseError> {
+) -> Result<(feed_rs::model::Feed, Vec<Option<String>>), ParseError> {
     let text = text.trim_start_matches('\u{feff}');
+    let feed = parse_feed(parser, retry, text)?;
+    Ok((feed, item_languages(text)))
+}
+
+/// Items' `language` (JSON Feed 1.1), which feed-rs does not map.
+fn item_languages(text: &str) -> Vec<Option<String>> {
+    if !text.contains("\"language\"") {
+        return Vec::new();
+    }
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return Vec::new();
+    };
+    v.get("items")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter(|i| i.is_object())
+                .map(|i| i.get("language").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse_feed(
+    parser: &feed_rs::parser::Parser,
+    retry: &feed_rs::parser::Parser,
+    text: &str,
+) -> Result<feed_rs::model::Feed, ParseError> {
     match parser.parse(text.as_bytes()) {
         Ok(f) => Ok(f),
         Err(first) => {

@@ -169,7 +169,15 @@ fn parse_inner(
     // leave behind, so every attempt gets a fresh one.
     let parser = || build_parser(base, opts, &raw_dates);
     let (feed, fixed) = if first == Some(b'{') {
-        (json::parse(&parser(), &parser(), text)?, None)
+        let (mut feed, languages) = json::parse(&parser(), &parser(), text)?;
+        if languages.len() == feed.entries.len() {
+            for (e, lang) in feed.entries.iter_mut().zip(languages) {
+                if e.language.is_none() {
+                    e.language = lang;
+                }
+            }
+        }
+        (feed, None)
     } else {
         let fixed = fixup::fix_text(text);
         let items = count_items(&fixed);
@@ -443,30 +451,20 @@ fn pick_link(links: &[feed_rs::model::Link]) -> Option<String> {
         .filter(|h| !h.is_empty())
 }
 
-/// Counts `<item` / `<entry` start tags, to tell an empty feed from a silent failure.
+/// Counts `<item` / `<entry` start tags (any prefix), to tell an empty feed from a silent
+/// failure.
 fn count_items(text: &str) -> usize {
-    let mut n = 0;
-    for tag in ["<item", "<entry", "<rss:item", "<atom:entry"] {
-        let mut from = 0;
-        while let Some(p) = text[from..].find(tag) {
-            let after = text.as_bytes().get(from + p + tag.len()).copied();
-            if matches!(after, Some(b'>' | b' ' | b'\t' | b'\r' | b'\n' | b'/')) {
-                n += 1;
-            }
-            from += p + tag.len();
-        }
-    }
-    n
+    scan::item_starts(text).len()
 }
 
-/// Plain visible text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+/// Plain visible text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed
+/// (a no-break space is kept: it is text, not layout).
 pub fn html_to_text(html: &str) -> String {
     let frag = scraper::Html::parse_fragment(html);
-    frag.root_element()
-        .text()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .split_whitespace()
+    let joined = frag.root_element().text().collect::<Vec<_>>().join(" ");
+    joined
+        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+        .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
 }

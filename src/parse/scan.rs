@@ -31,7 +31,8 @@ const MARKERS: &[&str] = &[
     "media:title",
 ];
 
-fn item_starts(text: &str) -> Vec<usize> {
+/// Offsets of every `<item` / `<entry` start tag, whatever its prefix.
+pub(crate) fn item_starts(text: &str) -> Vec<usize> {
     let b = text.as_bytes();
     let mut starts = Vec::new();
     let mut from = 0;
