@@ -96,6 +96,18 @@ fn bench(docs: &[(PathBuf, Vec<u8>, Option<Value>)]) {
         std::hint::black_box(n);
         best = best.min(t.elapsed().as_secs_f64());
     }
+    let mut slow: Vec<(f64, &PathBuf, usize)> = docs
+        .iter()
+        .map(|(p, b, _)| {
+            let t = Instant::now();
+            let _ = parse_feed(b, None, None, &opts);
+            (t.elapsed().as_secs_f64(), p, b.len())
+        })
+        .collect();
+    slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (t, p, n) in slow.iter().take(8) {
+        println!("  slowest: {:.1} ms  {:.0} KB  {}", t * 1e3, *n as f64 / 1e3, p.display());
+    }
     let mb = total as f64 / 1e6;
     println!(
         "parse stage: {} files, {:.1} MB in {:.3} s (best of 5) = {:.1} MB/s on one core",

@@ -180,7 +180,8 @@ fn parse_inner(
         (feed, None)
     } else {
         let fixed = fixup::fix_text(text);
-        let items = count_items(&fixed);
+        let scanned = scan::scan(&fixed);
+        let items = scanned.items.len();
         let feed = if needs_repair(&fixed) {
             parse_xml(&parser(), &repair::repair(&fixed, base))
         } else {
@@ -204,12 +205,12 @@ fn parse_inner(
         if feed.entries.is_empty() && items > 0 {
             return Err(ParseError::SilentEmpty(items));
         }
-        (feed, Some(fixed))
+        (feed, Some((fixed, scanned)))
     };
     let raw_dates = raw_dates.lock().map(|v| v.clone()).unwrap_or_default();
     Ok(convert(
         feed,
-        fixed.as_deref(),
+        fixed.as_ref().map(|(t, s)| (t.as_ref(), s)),
         base,
         opts,
         encoding,
@@ -303,15 +304,15 @@ fn text_of(t: &feed_rs::model::Text) -> String {
 
 fn convert(
     feed: feed_rs::model::Feed,
-    text: Option<&str>,
+    text: Option<(&str, &scan::Scan)>,
     base: Option<&Url>,
     opts: &ParseOptions,
     encoding: String,
     raw_dates: &[(i64, String)],
 ) -> ParsedFeed {
-    let extras = text.map(scan::item_extras).unwrap_or_default();
+    let extras: &[scan::ItemExtra] = text.map_or(&[], |(_, s)| &s.items);
     let use_extras = extras.len() == feed.entries.len();
-    let hints = text.map(scan::hints).unwrap_or_default();
+    let hints = text.map(|(t, s)| scan::hints(t, s.first_item)).unwrap_or_default();
     let feed_link = pick_link(&feed.links).map(|h| urls::resolve(&h, base));
     let feed_base = feed_link
         .as_deref()
@@ -449,12 +450,6 @@ fn pick_link(links: &[feed_rs::model::Link]) -> Option<String> {
         })
         .map(|l| l.href.trim().to_string())
         .filter(|h| !h.is_empty())
-}
-
-/// Counts `<item` / `<entry` start tags (any prefix), to tell an empty feed from a silent
-/// failure.
-fn count_items(text: &str) -> usize {
-    scan::item_starts(text).len()
 }
 
 /// Plain visible text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed

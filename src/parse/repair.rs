@@ -668,6 +668,10 @@ impl Writer {
             self.out.push_str(NO_LINK);
             self.out.push_str("</link>");
         }
+        if self.stack.is_empty() && self.flavor == Flavor::Rss && !self.saw_channel {
+            // An <rss> with nothing in it is an empty feed, not an unreadable one.
+            self.out.push_str("<channel></channel>");
+        }
         if self.stack.is_empty() && self.channel_deferred {
             self.out.push_str("</channel>");
             self.channel_deferred = false;

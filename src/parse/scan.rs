@@ -22,42 +22,78 @@ pub(crate) struct ItemExtra {
     pub alt_title: Option<String>,
 }
 
-const MARKERS: &[&str] = &[
-    "rdf:about",
-    "origLink",
-    "isPermaLink",
-    "dcterms:",
-    "dc:title",
-    "media:title",
-];
+/// The result of one pass over the document's tags: every item's start and its extras.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// One per `<item>` / `<entry>` start tag (any prefix), in document order.
+    pub items: Vec<ItemExtra>,
+    /// Offset of the first item start tag.
+    pub first_item: Option<usize>,
+}
 
-/// Offsets of every `<item` / `<entry` start tag, whatever its prefix.
-pub(crate) fn item_starts(text: &str) -> Vec<usize> {
+/// One pass over the tags of `text` (CDATA sections and comments skipped): finds every item
+/// and, inside it, the elements feed-rs does not expose.
+pub(crate) fn scan(text: &str) -> Scan {
     let b = text.as_bytes();
-    let mut starts = Vec::new();
+    let mut out = Scan::default();
     let mut from = 0;
     while let Some(p) = text[from..].find('<') {
         let at = from + p;
         let rest = &text[at + 1..];
+        if rest.starts_with("![CDATA[") {
+            from = rest.find("]]>").map_or(text.len(), |e| at + 1 + e + 3);
+            continue;
+        }
+        if rest.starts_with("!--") {
+            from = rest.find("-->").map_or(text.len(), |e| at + 1 + e + 3);
+            continue;
+        }
+        from = at + 1;
         let name_len = rest
             .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
             .unwrap_or(rest.len());
         let name = &rest[..name_len];
+        if name.is_empty() || name.starts_with(['!', '?']) {
+            continue;
+        }
         let local = name.rsplit(':').next().unwrap_or(name);
         if (local == "item" || local == "entry") && b.get(at + 1 + name_len) != Some(&b'/') {
-            starts.push(at);
+            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            out.first_item.get_or_insert(at);
+            out.items.push(ItemExtra {
+                about: attr(tag, "rdf:about").filter(|a| !a.trim().is_empty()),
+                permalink: true,
+                ..ItemExtra::default()
+            });
+            continue;
         }
-        from = at + 1;
+        let Some(item) = out.items.last_mut() else {
+            continue;
+        };
+        let slot = match name {
+            "feedburner:origLink" => &mut item.orig_link,
+            "dcterms:issued" | "dcterms:created" | "dcterms:available" => &mut item.issued,
+            "dcterms:modified" | "dc:date" => &mut item.modified,
+            "dc:title" | "media:title" => &mut item.alt_title,
+            "guid" => {
+                let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+                if attr(tag, "isPermaLink").is_some_and(|v| v.trim().eq_ignore_ascii_case("false")) {
+                    item.permalink = false;
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = text_after(rest);
+        }
     }
-    starts
+    out
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
     let p = tag.find(name)?;
-    let rest = tag[p + name.len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
+    let rest = tag[p + name.len()..].trim_start().strip_prefix('=')?.trim_start();
     let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let v = &rest[1..];
     Some(unescape(&v[..v.find(q)?]))
@@ -70,58 +106,33 @@ fn element_text(seg: &str, name: &str) -> Option<String> {
     if !after.starts_with(['>', ' ', '\t', '\n', '\r']) {
         return None;
     }
-    let gt = after.find('>')?;
-    let body = &after[gt + 1..];
-    let end = body.find(&format!("</{name}"))?;
-    let t = body[..end].trim();
-    let t = t
-        .strip_prefix("<![CDATA[")
-        .and_then(|x| x.strip_suffix("]]>"))
-        .unwrap_or(t);
-    (!t.is_empty()).then(|| unescape(t.trim()))
+    text_after(&seg[p + 1..])
 }
 
 fn unescape(s: &str) -> String {
     quick_xml::escape::unescape(s).map_or_else(|_| s.to_string(), |c| c.into_owned())
 }
 
-/// Per-item extras, or an empty list when the document has none of the markers.
-pub(crate) fn item_extras(text: &str) -> Vec<ItemExtra> {
-    if !MARKERS.iter().any(|m| text.contains(m)) {
-        return Vec::new();
+/// The text content of the element whose start tag begins `rest` (just after `<`).
+fn text_after(rest: &str) -> Option<String> {
+    let gt = rest.find('>')?;
+    if rest[..gt].ends_with('/') {
+        return None;
     }
-    let starts = item_starts(text);
-    let mut out = Vec::with_capacity(starts.len());
-    for (k, &s) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(text.len());
-        let seg = &text[s..end];
-        let tag = &seg[..seg.find('>').unwrap_or(seg.len())];
-        let guid_tag = seg
-            .find("<guid")
-            .map(|p| &seg[p..p + seg[p..].find('>').unwrap_or(0)]);
-        out.push(ItemExtra {
-            about: attr(tag, "rdf:about").filter(|a| !a.trim().is_empty()),
-            orig_link: element_text(seg, "feedburner:origLink"),
-            permalink: guid_tag
-                .and_then(|t| attr(t, "isPermaLink"))
-                .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false")),
-            issued: element_text(seg, "dcterms:issued")
-                .or_else(|| element_text(seg, "dcterms:created"))
-                .or_else(|| element_text(seg, "dcterms:available")),
-            modified: element_text(seg, "dcterms:modified")
-                .or_else(|| element_text(seg, "dc:date")),
-            alt_title: element_text(seg, "dc:title").or_else(|| element_text(seg, "media:title")),
-        });
-    }
-    out
+    let body = &rest[gt + 1..];
+    let t = if body.trim_start().starts_with("<![CDATA[") {
+        let c = &body.trim_start()["<![CDATA[".len()..];
+        c[..c.find("]]>")?].trim().to_string()
+    } else {
+        unescape(body[..body.find('<')?].trim())
+    };
+    (!t.is_empty()).then_some(t)
 }
 
 /// Channel-level scheduling hints.
-pub(crate) fn hints(text: &str) -> FeedHints {
-    let head = match item_starts_first(text) {
-        Some(p) => &text[..p],
-        None => text,
-    };
+pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
+    let head = &text[..first_item.unwrap_or(text.len())];
+    let text = head;
     let mut h = FeedHints {
         ttl_minutes: element_text(head, "ttl").and_then(|t| t.parse().ok()),
         ..FeedHints::default()
@@ -156,13 +167,6 @@ pub(crate) fn hints(text: &str) -> FeedHints {
     h
 }
 
-fn item_starts_first(text: &str) -> Option<usize> {
-    ["<item>", "<item ", "<entry>", "<entry "]
-        .iter()
-        .filter_map(|t| text.find(t))
-        .min()
-}
-
 fn values<'a>(seg: &'a str, name: &'a str) -> impl Iterator<Item = String> + 'a {
     let open = format!("<{name}>");
     let close = format!("</{name}>");
@@ -184,7 +188,7 @@ mod tests {
     fn hints_from_channel() {
         let s = "<rss><channel><ttl>30</ttl><sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency><skipHours><hour>0</hour><hour>1</hour></skipHours><skipDays><day>Sunday</day></skipDays><item><ttl>5</ttl></item></channel></rss>";
         assert_eq!(
-            hints(s),
+            hints(s, s.find("<item>")),
             FeedHints {
                 ttl_minutes: Some(30),
                 skip_hours: vec![0, 1],
