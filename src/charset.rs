@@ -229,18 +229,22 @@ pub fn decode<'a>(
     // Prefer the first candidate under which the bytes decode without errors.
     for &enc in &candidates {
         if enc == encoding_rs::UTF_8 {
-            if std::str::from_utf8(bytes).is_ok() {
-                return run(bytes, enc);
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                return borrowed_utf8(text);
             }
-        } else if enc
-            .decode_without_bom_handling_and_without_replacement(bytes)
-            .is_some()
-        {
-            return run(bytes, enc);
+        } else if let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
+            return Decoded {
+                text,
+                encoding: enc,
+                had_errors: false,
+                legacy: None,
+            };
         }
     }
-    if candidates.is_empty() && std::str::from_utf8(bytes).is_ok() {
-        return run(bytes, encoding_rs::UTF_8);
+    if candidates.is_empty() {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return borrowed_utf8(text);
+        }
     }
     if candidates.is_empty() || candidates.iter().all(|e| *e == encoding_rs::UTF_8) {
         let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -271,6 +275,16 @@ fn ascii_compatible(enc: &'static Encoding) -> &'static Encoding {
     }
 }
 
+/// Valid UTF-8 needs no second pass through the decoder.
+fn borrowed_utf8(text: &str) -> Decoded<'_> {
+    Decoded {
+        text: Cow::Borrowed(text),
+        encoding: encoding_rs::UTF_8,
+        had_errors: false,
+        legacy: None,
+    }
+}
+
 fn run<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Decoded<'a> {
     let (text, had_errors) = enc.decode_without_bom_handling(bytes);
     Decoded {
@@ -285,6 +299,9 @@ fn run<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Decoded<'a> {
 /// `Ã©` for `é`), as feedparser does. Only when the whole text maps back to windows-1252 bytes
 /// that are valid UTF-8 and it shows the tell-tale `Ã`/`Â` pairs; otherwise `None`.
 pub fn repair_double_utf8(text: &str) -> Option<String> {
+    if !text.contains(['\u{c3}', '\u{c2}']) {
+        return None;
+    }
     let tell = text.as_bytes().windows(3).any(|w| {
         w[0] == 0xc3 && (w[1] == 0x83 || w[1] == 0x82) && (0x80..=0xbf).contains(&w[2])
             || w[0] == 0xc3 && w[1] == 0xa2 && w[2] == 0xe2

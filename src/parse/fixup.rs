@@ -27,6 +27,10 @@ pub(crate) fn fix_text(text: &str) -> Cow<'_, str> {
     }
     while i < bytes.len() {
         let b = bytes[i];
+        if !SPECIAL[usize::from(b)] {
+            i += 1;
+            continue;
+        }
         match b {
             b'<' => {
                 let rest = &bytes[i..];
@@ -72,6 +76,19 @@ pub(crate) fn fix_text(text: &str) -> Cow<'_, str> {
         None => Cow::Borrowed(body),
     }
 }
+
+/// Bytes the pass has to look at: `<`, `&` and the control characters XML forbids.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = !matches!(b, 0x09 | 0x0a | 0x0d);
+        b += 1;
+    }
+    t[b'<' as usize] = true;
+    t[b'&' as usize] = true;
+    t
+};
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)

@@ -291,15 +291,35 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 fn text_of(t: &feed_rs::model::Text) -> String {
     let c = t.content.trim();
-    let markup = t.content_type.subty() == "html"
-        || t.content_type.subty() == "xhtml+xml"
-        || (c.contains('<') && c.contains('>'))
-        || c.contains('&');
-    if markup {
+    if looks_like_markup(c) {
         html_to_text(c)
     } else {
-        c.split_whitespace().collect::<Vec<_>>().join(" ")
+        c.split(|ch: char| ch.is_whitespace() && ch != '\u{a0}')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
+}
+
+/// Whether text holds a tag (`<` then a letter, `/` or `!`) or an entity reference, i.e.
+/// whether it needs an HTML parse to become plain text. Titles rarely do, and the parse is the
+/// costliest step per entry.
+fn looks_like_markup(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'<' => b
+            .get(i + 1)
+            .is_some_and(|n| n.is_ascii_alphabetic() || *n == b'/' || *n == b'!'),
+        b'&' => {
+            let rest = &b[i + 1..b.len().min(i + 34)];
+            let n = rest
+                .iter()
+                .take_while(|x| x.is_ascii_alphanumeric() || **x == b'#')
+                .count();
+            n > 0 && rest.get(n) == Some(&b';')
+        }
+        _ => false,
+    })
 }
 
 fn convert(
@@ -312,7 +332,9 @@ fn convert(
 ) -> ParsedFeed {
     let extras: &[scan::ItemExtra] = text.map_or(&[], |(_, s)| &s.items);
     let use_extras = extras.len() == feed.entries.len();
-    let hints = text.map(|(t, s)| scan::hints(t, s.first_item)).unwrap_or_default();
+    let hints = text
+        .map(|(t, s)| scan::hints(t, s.first_item))
+        .unwrap_or_default();
     let feed_link = pick_link(&feed.links).map(|h| urls::resolve(&h, base));
     let feed_base = feed_link
         .as_deref()
@@ -383,14 +405,17 @@ fn convert(
                 );
             }
         }
-        let item_base = link
-            .as_deref()
-            .and_then(|l| Url::parse(l).ok())
-            .or_else(|| feed_base.clone());
-        let fix_html = |h: String| match &item_base {
-            Some(b) => urls::resolve_html_urls(&h, b).into_owned(),
-            None => h,
+        let item_base = || {
+            link.as_deref()
+                .and_then(|l| Url::parse(l).ok())
+                .or_else(|| feed_base.clone())
         };
+        let fix_html = |h: String| match urls::resolve_html_urls_with(&h, item_base) {
+            std::borrow::Cow::Borrowed(_) => h,
+            std::borrow::Cow::Owned(o) => o,
+        };
+        let summary_html = e.summary.map(|s| fix_html(s.content));
+        let content_html = e.content.and_then(|c| c.body).map(fix_html);
         out.entries.push(ParsedEntry {
             id,
             title: e
@@ -407,8 +432,8 @@ fn convert(
             published,
             updated,
             date_raw,
-            summary_html: e.summary.map(|s| fix_html(s.content)),
-            content_html: e.content.and_then(|c| c.body).map(fix_html),
+            summary_html,
+            content_html,
             authors: e
                 .authors
                 .into_iter()

@@ -77,7 +77,8 @@ pub(crate) fn scan(text: &str) -> Scan {
             "dc:title" | "media:title" => &mut item.alt_title,
             "guid" => {
                 let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
-                if attr(tag, "isPermaLink").is_some_and(|v| v.trim().eq_ignore_ascii_case("false")) {
+                if attr(tag, "isPermaLink").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+                {
                     item.permalink = false;
                 }
                 continue;
@@ -93,7 +94,10 @@ pub(crate) fn scan(text: &str) -> Scan {
 
 fn attr(tag: &str, name: &str) -> Option<String> {
     let p = tag.find(name)?;
-    let rest = tag[p + name.len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = tag[p + name.len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let v = &rest[1..];
     Some(unescape(&v[..v.find(q)?]))

@@ -21,15 +21,39 @@ pub(crate) fn resolve(href: &str, base: Option<&Url>) -> String {
 
 fn is_relative(v: &str) -> bool {
     let v = v.trim();
-    !v.is_empty()
-        && !v.starts_with('#')
-        && matches!(Url::parse(v), Err(url::ParseError::RelativeUrlWithoutBase))
+    if v.is_empty() || v.starts_with('#') {
+        return false;
+    }
+    // A scheme (RFC 3986 §3.1) before any `/`, `?` or `#` makes it absolute: no URL parse needed.
+    match v.find(|c: char| matches!(c, ':' | '/' | '?' | '#')) {
+        Some(p) if v.as_bytes()[p] == b':' => {
+            let scheme = &v[..p];
+            !(scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        }
+        _ => true,
+    }
 }
 
 /// Rewrites relative `href="…"` / `src="…"` attribute values in an HTML fragment to absolute
 /// URLs. A fast scan, not a full HTML parse: it only touches attribute-shaped text inside tags.
 pub(crate) fn resolve_html_urls<'a>(html: &'a str, base: &Url) -> Cow<'a, str> {
+    resolve_html_urls_with(html, || Some(base.clone()))
+}
+
+/// Like [`resolve_html_urls`], with the base computed only when a relative URL is found.
+pub(crate) fn resolve_html_urls_with(
+    html: &str,
+    base: impl FnOnce() -> Option<Url>,
+) -> Cow<'_, str> {
+    let mut base = Some(base);
+    let mut base_url: Option<Url> = None;
     let b = html.as_bytes();
+    if !html.contains('=') {
+        return Cow::Borrowed(html);
+    }
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
@@ -79,6 +103,12 @@ pub(crate) fn resolve_html_urls<'a>(html: &'a str, base: &Url) -> Cow<'a, str> {
         // Attribute values in HTML may hold `&amp;`; resolve on the decoded form.
         let decoded = value.replace("&amp;", "&");
         if is_relative(&decoded) {
+            if let Some(f) = base.take() {
+                base_url = f();
+            }
+            let Some(base) = base_url.as_ref() else {
+                return Cow::Borrowed(html);
+            };
             if let Ok(abs) = base.join(decoded.trim()) {
                 let o = out.get_or_insert_with(|| String::with_capacity(html.len() + 64));
                 o.push_str(&html[copied..vs]);
