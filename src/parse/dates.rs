@@ -539,15 +539,12 @@ fn general(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
             if year.is_none() && nums.len() >= 3 {
                 year = Some(year4(nums[2] as i32));
             }
-            // Numeric dates: day first unless that cannot be a month-day pair.
-            if *a > 12 {
+            // Numeric dates: day first (month first with `/`, the US habit) unless only the
+            // other order can be a valid day-month pair.
+            if *a > 12 || (*b <= 12 && !s.contains('/')) {
                 (*a, *b)
-            } else if *b > 12 {
-                (*b, *a)
-            } else if s.contains('/') {
-                (*b, *a)
             } else {
-                (*a, *b)
+                (*b, *a)
             }
         }
         _ => return None,

@@ -260,7 +260,7 @@ fn needs_repair(text: &str) -> bool {
     let head = &text[..floor_char_boundary(text, 4096)];
     if text.contains("xml:base")
         || head.contains("purl.org/atom/ns#")
-        || head.contains("my.netscape.com/rdf/simple/0.9")
+        || head.contains("netscape.com/rdf/simple/0.9")
         || head.contains("purl.org/dc/elements/1.0/")
     {
         return true;
@@ -423,11 +423,7 @@ fn convert(
                 .as_ref()
                 .map(text_of)
                 .filter(|t| !t.is_empty())
-                .or_else(|| {
-                    extra
-                        .and_then(|x| x.alt_title.as_deref())
-                        .map(|t| html_to_text(t))
-                }),
+                .or_else(|| extra.and_then(|x| x.alt_title.as_deref()).map(html_to_text)),
             link,
             published,
             updated,

@@ -24,6 +24,17 @@ const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
 const RSS090_NS: &str = "http://my.netscape.com/rdf/simple/0.9/";
 const RSS10_NS: &str = "http://purl.org/rss/1.0/";
 
+/// Namespaces of old formats and the ones feed-rs knows that replace them.
+const NS_ALIASES: &[(&str, &str)] = &[
+    (ATOM03_NS, ATOM10_NS),
+    (RSS090_NS, RSS10_NS),
+    ("http://channel.netscape.com/rdf/simple/0.9/", RSS10_NS),
+    (
+        "http://purl.org/dc/elements/1.0/",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+];
+
 /// Atom 0.3 element names and their Atom 1.0 equivalents.
 const ATOM03_RENAMES: &[(&str, &str)] = &[
     ("issued", "published"),
@@ -133,12 +144,8 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         rdf_channel_closed: false,
     };
     let doc_base = base.cloned();
-    loop {
-        let ev = match reader.read_event() {
-            Ok(ev) => ev,
-            // A syntax error means the rest cannot be tokenised: treat it as truncation.
-            Err(_) => break,
-        };
+    // A syntax error means the rest cannot be tokenised: it is treated as truncation.
+    while let Ok(ev) = reader.read_event() {
         if w.root_closed {
             break;
         }
@@ -417,12 +424,10 @@ impl Writer {
                     continue;
                 }
                 k if k == "xmlns" || k.starts_with("xmlns:") => {
-                    let mapped = match v {
-                        ATOM03_NS => ATOM10_NS,
-                        RSS090_NS => RSS10_NS,
-                        "http://purl.org/dc/elements/1.0/" => "http://purl.org/dc/elements/1.1/",
-                        other => other,
-                    };
+                    let mapped = NS_ALIASES
+                        .iter()
+                        .find(|(old, _)| *old == v)
+                        .map_or(v, |(_, new)| *new);
                     out_attrs.push((key, mapped.to_string()));
                 }
                 "version" if depth == 0 => {
@@ -616,13 +621,11 @@ impl Writer {
         };
         // Inside an escaped title, only a matching escaped child closes as text.
         if let Some(top) = self.stack.last() {
-            if top.escape_children && top.out_name.is_empty() {
-                if pos == self.stack.len() - 1 {
-                    self.text
-                        .push_str(&quick_xml::escape::escape(format!("</{name}>").as_str()));
-                    self.stack.pop();
-                    return;
-                }
+            if top.escape_children && top.out_name.is_empty() && pos == self.stack.len() - 1 {
+                self.text
+                    .push_str(&quick_xml::escape::escape(format!("</{name}>").as_str()));
+                self.stack.pop();
+                return;
             }
         }
         // `</channel>` of an RSS 2.0 document with items after it: keep the channel open.

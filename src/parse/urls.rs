@@ -25,7 +25,7 @@ fn is_relative(v: &str) -> bool {
         return false;
     }
     // A scheme (RFC 3986 §3.1) before any `/`, `?` or `#` makes it absolute: no URL parse needed.
-    match v.find(|c: char| matches!(c, ':' | '/' | '?' | '#')) {
+    match v.find([':', '/', '?', '#']) {
         Some(p) if v.as_bytes()[p] == b':' => {
             let scheme = &v[..p];
             !(scheme.starts_with(|c: char| c.is_ascii_alphabetic())
