@@ -332,7 +332,7 @@ impl Score {
                 let want = norm_text(t);
                 let got = norm_text(ours.title.as_deref().unwrap_or(""));
                 self.titles.1 += 1;
-                if want == got || mojibake_of(&want, &got, &feed.encoding) {
+                if want == got || mojibake_of(t, &got, &feed.encoding) {
                     self.titles.0 += 1;
                 } else {
                     self.fail("title", path, format!("#{i} {got:?} vs {want:?}"), list);

@@ -226,6 +226,13 @@ pub fn decode<'a>(
         .map(ascii_compatible);
     let declared = declared_encoding(bytes, kind).map(ascii_compatible);
     let candidates: Vec<&'static Encoding> = [http, declared].into_iter().flatten().collect();
+    // Bytes that are valid UTF-8 and not plain ASCII are UTF-8 whatever an 8-bit label says:
+    // real legacy-encoded text is practically never valid UTF-8, and a stale label is common.
+    if !candidates.is_empty() && !candidates.contains(&encoding_rs::UTF_8) && !bytes.is_ascii() {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return borrowed_utf8(text);
+        }
+    }
     // Prefer the first candidate under which the bytes decode without errors.
     for &enc in &candidates {
         if enc == encoding_rs::UTF_8 {
@@ -299,21 +306,20 @@ fn run<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Decoded<'a> {
 /// `Ã©` for `é`), as feedparser does. Only when the whole text maps back to windows-1252 bytes
 /// that are valid UTF-8 and it shows the tell-tale `Ã`/`Â` pairs; otherwise `None`.
 pub fn repair_double_utf8(text: &str) -> Option<String> {
-    if !text.contains(['\u{c3}', '\u{c2}']) {
-        return None;
-    }
-    let tell = text.as_bytes().windows(3).any(|w| {
-        w[0] == 0xc3 && (w[1] == 0x83 || w[1] == 0x82) && (0x80..=0xbf).contains(&w[2])
-            || w[0] == 0xc3 && w[1] == 0xa2 && w[2] == 0xe2
-    });
-    if !tell {
+    // `Ã`, `Â` and `â` are the windows-1252 readings of the lead bytes of Latin-1 letters,
+    // no-break space and punctuation such as `’`; without one there is nothing to repair.
+    if !text.contains(['\u{c3}', '\u{c2}', '\u{e2}']) {
         return None;
     }
     let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
     if unmappable {
         return None;
     }
-    String::from_utf8(bytes.into_owned()).ok()
+    // Re-reading as UTF-8 must succeed and change something.
+    match String::from_utf8(bytes.into_owned()) {
+        Ok(s) if s != text => Some(s),
+        _ => None,
+    }
 }
 
 fn legacy_table(label: &str) -> Option<(&'static str, &'static [char; 128])> {

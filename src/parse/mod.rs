@@ -182,7 +182,7 @@ fn parse_inner(
         let fixed = fixup::fix_text(text);
         let scanned = scan::scan(&fixed);
         let items = scanned.items.len();
-        let feed = if needs_repair(&fixed) {
+        let feed = if scanned.title_children || needs_repair(&fixed) {
             parse_xml(&parser(), &repair::repair(&fixed, base))
         } else {
             match parse_xml(&parser(), &fixed) {
@@ -289,8 +289,15 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Repairs a value that is double-encoded UTF-8 on its own (feeds that mix clean and
+/// double-encoded items); see [`crate::charset::repair_double_utf8`].
+fn undouble(s: String) -> String {
+    crate::charset::repair_double_utf8(&s).unwrap_or(s)
+}
+
 fn text_of(t: &feed_rs::model::Text) -> String {
-    let c = t.content.trim();
+    let c = undouble(t.content.trim().to_string());
+    let c = c.as_str();
     if looks_like_markup(c) {
         html_to_text(c)
     } else {
@@ -414,8 +421,11 @@ fn convert(
             std::borrow::Cow::Borrowed(_) => h,
             std::borrow::Cow::Owned(o) => o,
         };
-        let summary_html = e.summary.map(|s| fix_html(s.content));
-        let content_html = e.content.and_then(|c| c.body).map(fix_html);
+        let summary_html = e.summary.map(|s| fix_html(undouble(s.content)));
+        let content_html = e
+            .content
+            .and_then(|c| c.body)
+            .map(|b| fix_html(undouble(b)));
         out.entries.push(ParsedEntry {
             id,
             title: e

@@ -29,6 +29,8 @@ pub(crate) struct Scan {
     pub items: Vec<ItemExtra>,
     /// Offset of the first item start tag.
     pub first_item: Option<usize>,
+    /// A `<title>` holds child elements (feed-rs would keep only the text before the first).
+    pub title_children: bool,
 }
 
 /// One pass over the tags of `text` (CDATA sections and comments skipped): finds every item
@@ -37,9 +39,16 @@ pub(crate) fn scan(text: &str) -> Scan {
     let b = text.as_bytes();
     let mut out = Scan::default();
     let mut from = 0;
+    let mut in_title = false;
     while let Some(p) = text[from..].find('<') {
         let at = from + p;
         let rest = &text[at + 1..];
+        if in_title {
+            in_title = false;
+            if !rest.starts_with('/') && !rest.starts_with("![CDATA[") && !rest.starts_with("!--") {
+                out.title_children = true;
+            }
+        }
         if rest.starts_with("![CDATA[") {
             from = rest.find("]]>").map_or(text.len(), |e| at + 1 + e + 3);
             continue;
@@ -57,6 +66,11 @@ pub(crate) fn scan(text: &str) -> Scan {
             continue;
         }
         let local = name.rsplit(':').next().unwrap_or(name);
+        if local == "title" {
+            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            // Atom xhtml titles hold a <div> by design; feed-rs reads those.
+            in_title = !tag.ends_with('/') && !tag.contains("xhtml");
+        }
         if (local == "item" || local == "entry") && b.get(at + 1 + name_len) != Some(&b'/') {
             let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
             out.first_item.get_or_insert(at);
