@@ -397,19 +397,20 @@ fn convert(
         let mut published = clamp(e.published);
         let mut updated = clamp(e.updated);
         if let Some(x) = extra {
-            if published.is_none() {
-                published = clamp(
-                    x.issued
-                        .as_deref()
-                        .and_then(|s| dates::parse_date(s, opts.timezone)),
-                );
+            // feedparser's mapping: `pubDate` → published, `dc:date` / `dcterms:modified` →
+            // updated (feed-rs folds both into published, the last one winning).
+            let read = |s: &Option<String>| {
+                s.as_deref()
+                    .and_then(|s| dates::parse_date(s, opts.timezone))
+            };
+            if let Some(d) = read(&x.pub_date) {
+                published = clamp(Some(d));
             }
-            if updated.is_none() {
-                updated = clamp(
-                    x.modified
-                        .as_deref()
-                        .and_then(|s| dates::parse_date(s, opts.timezone)),
-                );
+            if let Some(d) = read(&x.modified) {
+                updated = clamp(Some(d));
+            }
+            if published.is_none() {
+                published = clamp(read(&x.issued));
             }
         }
         let item_base = || {

@@ -18,6 +18,8 @@ pub(crate) struct ItemExtra {
     pub issued: Option<String>,
     /// `dcterms:modified`.
     pub modified: Option<String>,
+    /// RSS `pubDate`, read here too because feed-rs lets a later `dc:date` overwrite it.
+    pub pub_date: Option<String>,
     /// `dc:title` / `media:title`, used when the item has no title of its own.
     pub alt_title: Option<String>,
 }
@@ -86,6 +88,7 @@ pub(crate) fn scan(text: &str) -> Scan {
         };
         let slot = match name {
             "feedburner:origLink" => &mut item.orig_link,
+            "pubDate" => &mut item.pub_date,
             "dcterms:issued" | "dcterms:created" | "dcterms:available" => &mut item.issued,
             "dcterms:modified" | "dc:date" => &mut item.modified,
             "dc:title" | "media:title" => &mut item.alt_title,
