@@ -190,16 +190,22 @@ fn norm_text(s: &str) -> String {
     } else {
         s.split_whitespace().collect::<Vec<_>>().join(" ")
     };
-    // U+301C / U+FF5E: the JIS and CP932 mappings of the same Shift_JIS wave dash.
+    // Characters the WHATWG (CP932 / Big5-HKSCS) tables and Python's JIS / Big5 codecs map the
+    // same byte to: wave dash, double bar, minus, cent, pound, not sign.
     t.replace('\u{a0}', " ")
-        .replace(['\u{301c}', '\u{ff5e}'], "~")
+        .replace(['\u{301c}', '\u{ff5e}', '\u{223c}'], "~")
+        .replace(['\u{2016}', '\u{2225}'], "\u{2016}")
+        .replace(['\u{2212}', '\u{ff0d}'], "-")
+        .replace(['\u{a2}', '\u{ffe0}'], "\u{a2}")
+        .replace(['\u{a3}', '\u{ffe1}'], "\u{a3}")
+        .replace(['\u{ac}', '\u{ffe2}'], "\u{ac}")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// The documented cases where feedparser's text is mojibake and ours is right: undeclared
-/// non-UTF-8 bytes that it read as windows-1252 / ISO-8859-2, and double-encoded UTF-8 that it
+/// non-UTF-8 bytes that it read as windows-1252 / ISO-8859-2 / windows-1250, and double-encoded UTF-8 that it
 /// left alone. True when re-encoding the reference as those code pages and decoding it with the
 /// encoding we used gives our text.
 fn mojibake_of(reference: &str, ours: &str, our_encoding: &str) -> bool {
