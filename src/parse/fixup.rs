@@ -38,6 +38,19 @@ pub(crate) fn fix_text(text: &str) -> Cow<'_, str> {
                     find(rest, b"]]>").map(|p| p + 3)
                 } else if rest.starts_with(b"<!--") {
                     find(&rest[4..], b"-->").map(|p| p + 7)
+                } else if rest.starts_with(b"<?xml")
+                    && rest
+                        .get(5)
+                        .is_some_and(|c| c.is_ascii_whitespace() || *c == b'?')
+                {
+                    // A declaration that is not at the start is ill-formed, and quick-xml
+                    // panics on one that names an encoding (found by fuzzing): drop it.
+                    let end = find(rest, b"?>").map_or(rest.len(), |p| p + 2);
+                    let o = out.get_or_insert_with(|| String::with_capacity(body.len()));
+                    o.push_str(&body[copied..i]);
+                    i += end;
+                    copied = i;
+                    continue;
                 } else {
                     None
                 };

@@ -153,13 +153,11 @@ fn parse_inner(
         opts.encoding_override.as_deref(),
         crate::charset::DocKind::Xml,
     );
-    let mut encoding = decoded.name().to_string();
+    // The encoding name stays a label other stages can look up, even after a repair.
+    let encoding = decoded.name().to_string();
     let repaired = (decoded.encoding == encoding_rs::UTF_8 && decoded.legacy.is_none())
         .then(|| crate::charset::repair_double_utf8(&decoded.text))
         .flatten();
-    if repaired.is_some() {
-        encoding.push_str(" (double-encoded, repaired)");
-    }
     let text: &str = repaired.as_deref().unwrap_or(&decoded.text);
     let first = text
         .bytes()

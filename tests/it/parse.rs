@@ -617,3 +617,20 @@ fn double_encoded_utf8_is_repaired() {
             .all(|e| !e.title.as_deref().unwrap_or("").contains('\u{c3}'))
     );
 }
+
+/// Inputs the fuzzer (`fuzz/`, target `parse`) found panicking inside feed-rs / quick-xml; each
+/// must now parse or fail with an error that is not a caught panic.
+#[test]
+fn fuzz_crashes_are_fixed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/parse/fuzz");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let r = parse_feed(&bytes, None, None, &opts());
+        assert!(
+            !matches!(r, Err(ParseError::Panic(_))),
+            "{}: {r:?}",
+            path.display()
+        );
+    }
+}
