@@ -4,8 +4,19 @@
 //! 1.0/1.1. Bytes are transcoded to UTF-8 first ([`crate::charset`]), so feed-rs only ever
 //! sees UTF-8. feed-rs types never leave this module.
 
+mod dates;
+mod entities;
+mod fixup;
+mod json;
+mod repair;
+mod scan;
+mod urls;
+
+pub use dates::parse_date;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::sync::{Arc, Mutex};
 use url::Url;
 
 /// Options for one parse.
@@ -142,56 +153,318 @@ fn parse_inner(
         opts.encoding_override.as_deref(),
         crate::charset::DocKind::Xml,
     );
-    let encoding = decoded.encoding.name().to_string();
-    let text = strip_xml_encoding_decl(&decoded.text);
-    let parser = feed_rs::parser::Builder::new()
+    // The encoding name stays a label other stages can look up, even after a repair.
+    let encoding = decoded.name().to_string();
+    let repaired = (decoded.encoding == encoding_rs::UTF_8 && decoded.legacy.is_none())
+        .then(|| crate::charset::repair_double_utf8(&decoded.text))
+        .flatten();
+    let text: &str = repaired.as_deref().unwrap_or(&decoded.text);
+    let first = text
+        .bytes()
+        .find(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf);
+    let raw_dates = Arc::new(Mutex::new(Vec::new()));
+    // A feed-rs parser keeps per-document state (MediaRSS scopes) that a failed parse can
+    // leave behind, so every attempt gets a fresh one.
+    let parser = || build_parser(base, opts, &raw_dates);
+    let (feed, fixed) = if first == Some(b'{') {
+        let (mut feed, languages) = json::parse(&parser(), &parser(), text)?;
+        if languages.len() == feed.entries.len() {
+            for (e, lang) in feed.entries.iter_mut().zip(languages) {
+                if e.language.is_none() {
+                    e.language = lang;
+                }
+            }
+        }
+        (feed, None)
+    } else {
+        let fixed = fixup::fix_text(text);
+        let scanned = scan::scan(&fixed);
+        let items = scanned.items.len();
+        let feed = if scanned.title_children || needs_repair(&fixed) {
+            parse_xml(&parser(), &repair::repair(&fixed, base))
+        } else {
+            match parse_xml(&parser(), &fixed) {
+                Ok(f) if f.entries.len() >= items => Ok(f),
+                first_try => {
+                    let second = parse_xml(&parser(), &repair::repair(&fixed, base));
+                    match (first_try, second) {
+                        (Ok(a), Ok(b)) => Ok(if b.entries.len() > a.entries.len() {
+                            b
+                        } else {
+                            a
+                        }),
+                        (Ok(a), Err(_)) => Ok(a),
+                        (Err(_), Ok(b)) => Ok(b),
+                        (Err(a), Err(_)) => Err(a),
+                    }
+                }
+            }
+        }?;
+        if feed.entries.is_empty() && items > 0 {
+            return Err(ParseError::SilentEmpty(items));
+        }
+        (feed, Some((fixed, scanned)))
+    };
+    let raw_dates = raw_dates.lock().map(|v| v.clone()).unwrap_or_default();
+    Ok(convert(
+        feed,
+        fixed.as_ref().map(|(t, s)| (t.as_ref(), s)),
+        base,
+        opts,
+        encoding,
+        &raw_dates,
+    ))
+}
+
+/// Builds the feed-rs parser: our lenient timestamps, no invented ids, no sanitising (that
+/// happens last, in `extract`, DESIGN.md).
+fn build_parser(
+    base: Option<&Url>,
+    opts: &ParseOptions,
+    raw_dates: &Arc<Mutex<Vec<(i64, String)>>>,
+) -> feed_rs::parser::Parser {
+    let tz = opts.timezone;
+    let limit = opts.now + chrono::Duration::days(1);
+    let raw_dates = Arc::clone(raw_dates);
+    feed_rs::parser::Builder::new()
         .base_uri(base.map(|u| u.as_str()))
-        .build();
-    let feed = parser
-        .parse(text.as_bytes())
-        .map_err(|e| ParseError::Invalid(e.to_string()))?;
+        .sanitize_content(false)
+        .id_generator(|_, _, _| String::new())
+        .timestamp_parser(move |s| {
+            let d = dates::parse_date(s, tz);
+            if let Some(d) = d {
+                if d > limit {
+                    if let Ok(mut v) = raw_dates.lock() {
+                        v.push((d.timestamp(), s.trim().to_string()));
+                    }
+                }
+            }
+            d
+        })
+        .build()
+}
+
+/// Removes every `<?xml …?>` declaration left in the (already UTF-8) text: quick-xml, inside
+/// feed-rs, panics on one naming an encoding anywhere but at the very start (found by fuzzing).
+fn strip_declarations(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("<?xml") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(p) = rest.find("<?xml") {
+        let after = &rest[p + 5..];
+        if after.starts_with('-') {
+            out.push_str(&rest[..p + 5]);
+            rest = after;
+            continue;
+        }
+        out.push_str(&rest[..p]);
+        rest = after.find("?>").map_or("", |e| &after[e + 2..]);
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+fn parse_xml(
+    parser: &feed_rs::parser::Parser,
+    text: &str,
+) -> Result<feed_rs::model::Feed, ParseError> {
+    parser
+        .parse(strip_declarations(text).as_bytes())
+        .map_err(|e| ParseError::Invalid(e.to_string()))
+}
+
+/// Old formats and `xml:base` go through the repairing re-serialiser straight away.
+fn needs_repair(text: &str) -> bool {
+    let head = &text[..floor_char_boundary(text, 4096)];
+    if text.contains("xml:base")
+        || head.contains("purl.org/atom/ns#")
+        || head.contains("netscape.com/rdf/simple/0.9")
+        || head.contains("purl.org/dc/elements/1.0/")
+    {
+        return true;
+    }
+    match head.find("<rss") {
+        Some(p) => {
+            let tag_end = head[p..].find('>').map_or(head.len(), |e| p + e);
+            let tag = &head[p..tag_end];
+            tag.contains("xmlns=")
+                || !(tag.contains("\"2.0\"")
+                    || tag.contains("'2.0'")
+                    || tag.contains("\"0.91\"")
+                    || tag.contains("\"0.92\""))
+        }
+        None => false,
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Repairs a value that is double-encoded UTF-8 on its own (feeds that mix clean and
+/// double-encoded items); see [`crate::charset::repair_double_utf8`].
+fn undouble(s: String) -> String {
+    crate::charset::repair_double_utf8(&s).unwrap_or(s)
+}
+
+fn text_of(t: &feed_rs::model::Text) -> String {
+    let c = undouble(t.content.trim().to_string());
+    let c = c.as_str();
+    if looks_like_markup(c) {
+        html_to_text(c)
+    } else {
+        c.split(|ch: char| ch.is_whitespace() && ch != '\u{a0}')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Whether text holds a tag (`<` then a letter, `/` or `!`) or an entity reference, i.e.
+/// whether it needs an HTML parse to become plain text. Titles rarely do, and the parse is the
+/// costliest step per entry.
+fn looks_like_markup(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'<' => b
+            .get(i + 1)
+            .is_some_and(|n| n.is_ascii_alphabetic() || *n == b'/' || *n == b'!'),
+        b'&' => {
+            let rest = &b[i + 1..b.len().min(i + 34)];
+            let n = rest
+                .iter()
+                .take_while(|x| x.is_ascii_alphanumeric() || **x == b'#')
+                .count();
+            n > 0 && rest.get(n) == Some(&b';')
+        }
+        _ => false,
+    })
+}
+
+fn convert(
+    feed: feed_rs::model::Feed,
+    text: Option<(&str, &scan::Scan)>,
+    base: Option<&Url>,
+    opts: &ParseOptions,
+    encoding: String,
+    raw_dates: &[(i64, String)],
+) -> ParsedFeed {
+    let extras: &[scan::ItemExtra] = text.map_or(&[], |(_, s)| &s.items);
+    let use_extras = extras.len() == feed.entries.len();
+    let hints = text
+        .map(|(t, s)| scan::hints(t, s.first_item))
+        .unwrap_or_default();
+    let feed_link = pick_link(&feed.links).map(|h| urls::resolve(&h, base));
+    let feed_base = feed_link
+        .as_deref()
+        .and_then(|l| Url::parse(l).ok())
+        .or_else(|| base.cloned());
     let mut out = ParsedFeed {
-        title: feed.title.map(|t| t.content.trim().to_string()),
-        link: feed.links.first().map(|l| l.href.clone()),
+        title: feed.title.as_ref().map(text_of),
+        link: feed_link,
         language: feed.language.clone(),
         entries: Vec::with_capacity(feed.entries.len()),
         hints: FeedHints {
-            ttl_minutes: feed.ttl,
-            ..FeedHints::default()
+            ttl_minutes: feed.ttl.or(hints.ttl_minutes),
+            ..hints
         },
         encoding,
     };
-    for e in feed.entries {
-        let link = e
-            .links
-            .iter()
-            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-            .or(e.links.first())
-            .map(|l| resolve(&l.href, base));
-        let id = (!is_generated_id(&e.id)).then(|| e.id.clone());
-        let clamp = |d: Option<DateTime<Utc>>| {
+    let limit = opts.now + chrono::Duration::days(1);
+    for (i, e) in feed.entries.into_iter().enumerate() {
+        let extra = if use_extras { extras.get(i) } else { None };
+        let mut id = (!e.id.trim().is_empty()).then(|| e.id.trim().to_string());
+        if let Some(about) = extra.and_then(|x| x.about.clone()) {
+            id.get_or_insert(about);
+        }
+        let mut link = pick_link(&e.links)
+            .filter(|h| h != repair::NO_LINK)
+            .map(|h| urls::resolve(&h, base));
+        if let Some(orig) = extra.and_then(|x| x.orig_link.clone()) {
+            link = Some(urls::resolve(&orig, base));
+        }
+        if link.is_none() {
+            // A guid that is a permalink, an Atom id that is a URL, or rdf:about.
+            link = id
+                .as_deref()
+                .filter(|i| i.starts_with("http://") || i.starts_with("https://"))
+                .filter(|_| extra.is_none_or(|x| x.permalink))
+                .map(String::from);
+        }
+        let mut date_raw = None;
+        let mut clamp = |d: Option<DateTime<Utc>>| {
             d.map(|d| {
-                if d > opts.now + chrono::Duration::days(1) {
+                if d > limit {
+                    date_raw = raw_dates
+                        .iter()
+                        .find(|(t, _)| *t == d.timestamp())
+                        .map(|(_, r)| r.clone())
+                        .or_else(|| Some(d.to_rfc3339()));
                     opts.now
                 } else {
                     d
                 }
             })
         };
+        let mut published = clamp(e.published);
+        let mut updated = clamp(e.updated);
+        if let Some(x) = extra {
+            // feedparser's mapping: `pubDate` → published, `dc:date` / `dcterms:modified` →
+            // updated (feed-rs folds both into published, the last one winning).
+            let read = |s: &Option<String>| {
+                s.as_deref()
+                    .and_then(|s| dates::parse_date(s, opts.timezone))
+            };
+            if let Some(d) = read(&x.pub_date) {
+                published = clamp(Some(d));
+            }
+            if let Some(d) = read(&x.modified) {
+                updated = clamp(Some(d));
+            }
+            if published.is_none() {
+                published = clamp(read(&x.issued));
+            }
+        }
+        let item_base = || {
+            link.as_deref()
+                .and_then(|l| Url::parse(l).ok())
+                .or_else(|| feed_base.clone())
+        };
+        let fix_html = |h: String| match urls::resolve_html_urls_with(&h, item_base) {
+            std::borrow::Cow::Borrowed(_) => h,
+            std::borrow::Cow::Owned(o) => o,
+        };
+        let summary_html = e.summary.map(|s| fix_html(undouble(s.content)));
+        let content_html = e
+            .content
+            .and_then(|c| c.body)
+            .map(|b| fix_html(undouble(b)));
         out.entries.push(ParsedEntry {
             id,
-            title: e.title.map(|t| t.content.trim().to_string()),
+            title: e
+                .title
+                .as_ref()
+                .map(text_of)
+                .filter(|t| !t.is_empty())
+                .or_else(|| extra.and_then(|x| x.alt_title.as_deref()).map(html_to_text)),
             link,
-            published: clamp(e.published),
-            updated: clamp(e.updated),
-            date_raw: None,
-            summary_html: e.summary.map(|s| s.content),
-            content_html: e.content.and_then(|c| c.body),
+            published,
+            updated,
+            date_raw,
+            summary_html,
+            content_html,
             authors: e
                 .authors
                 .into_iter()
-                .filter_map(|a| a.name)
-                .filter(|n| !n.is_empty())
+                .filter_map(|a| a.name.filter(|n| !n.trim().is_empty()))
                 .collect(),
             categories: e
                 .categories
@@ -201,73 +474,44 @@ fn parse_inner(
             language: e.language,
         });
     }
-    if out.entries.is_empty() {
-        let items = count_items(&text);
-        if items > 0 {
-            return Err(ParseError::SilentEmpty(items));
-        }
-    }
-    Ok(out)
+    out
 }
 
-/// feed-rs invents ids (a hash of link+title, or a UUID) when an entry has none; those are not
-/// guids and must not be used as identities (STYLE.md habit 7). feed-rs's generated ids are 32
-/// lower-case hex characters; real guids of that exact shape are treated as missing too, which
-/// only costs falling back to the link.
-fn is_generated_id(id: &str) -> bool {
-    id.is_empty()
-        || (id.len() == 32
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+/// The page link among a feed's or entry's links: `alternate` (or no `rel`), else the first
+/// that is not `self`, an enclosure or an API endpoint.
+fn pick_link(links: &[feed_rs::model::Link]) -> Option<String> {
+    links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| {
+            links.iter().find(|l| {
+                l.rel.as_deref().is_some_and(|r| {
+                    !matches!(
+                        r,
+                        "self"
+                            | "enclosure"
+                            | "edit"
+                            | "replies"
+                            | "hub"
+                            | "license"
+                            | "next"
+                            | "previous"
+                    ) && !r.starts_with("service.")
+                })
+            })
+        })
+        .map(|l| l.href.trim().to_string())
+        .filter(|h| !h.is_empty())
 }
 
-fn resolve(href: &str, base: Option<&Url>) -> String {
-    match (Url::parse(href), base) {
-        (Ok(u), _) => u.to_string(),
-        (Err(_), Some(b)) => b
-            .join(href)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| href.to_string()),
-        (Err(_), None) => href.to_string(),
-    }
-}
-
-/// After transcoding, an `encoding="…"` declaration would lie to feed-rs; drop it.
-fn strip_xml_encoding_decl(text: &str) -> std::borrow::Cow<'_, str> {
-    let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
-    if let Some(rest) = trimmed.strip_prefix("<?xml") {
-        if let Some(end) = rest.find("?>") {
-            return std::borrow::Cow::Owned(format!("<?xml version=\"1.0\"?>{}", &rest[end + 2..]));
-        }
-    }
-    std::borrow::Cow::Borrowed(trimmed)
-}
-
-/// Counts `<item` / `<entry` start tags, to tell an empty feed from a silent failure.
-fn count_items(text: &str) -> usize {
-    let mut n = 0;
-    for tag in ["<item", "<entry", "<rss:item", "<atom:entry"] {
-        let mut from = 0;
-        while let Some(p) = text[from..].find(tag) {
-            let after = text.as_bytes().get(from + p + tag.len()).copied();
-            if matches!(after, Some(b'>' | b' ' | b'\t' | b'\r' | b'\n' | b'/')) {
-                n += 1;
-            }
-            from += p + tag.len();
-        }
-    }
-    n
-}
-
-/// Plain visible text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+/// Plain visible text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed
+/// (a no-break space is kept: it is text, not layout).
 pub fn html_to_text(html: &str) -> String {
     let frag = scraper::Html::parse_fragment(html);
-    frag.root_element()
-        .text()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .split_whitespace()
+    let joined = frag.root_element().text().collect::<Vec<_>>().join(" ");
+    joined
+        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+        .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -7,6 +7,7 @@ mod export;
 mod extract;
 mod feeds;
 mod fetch;
+mod parse;
 mod query;
 mod schedule;
 mod store;

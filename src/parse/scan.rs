@@ -1,0 +1,221 @@
+//! Small textual scans for what feed-rs does not expose: per-item `rdf:about`,
+//! `feedburner:origLink`, `guid isPermaLink`, `dcterms:*` dates, and the channel's scheduling
+//! hints (`skipHours`, `skipDays`, `sy:updatePeriod` / `sy:updateFrequency`, `ttl`).
+//! They run on the fixed-up XML text and only when the markers they look for occur.
+
+use super::FeedHints;
+
+/// What the scan found for one item, in document order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ItemExtra {
+    /// RSS 1.0 `rdf:about` of the item.
+    pub about: Option<String>,
+    /// FeedBurner's `feedburner:origLink`: the article URL behind the proxy link.
+    pub orig_link: Option<String>,
+    /// False when the guid says `isPermaLink="false"`.
+    pub permalink: bool,
+    /// `dcterms:issued` / `dcterms:created` / `dcterms:available`.
+    pub issued: Option<String>,
+    /// `dcterms:modified`.
+    pub modified: Option<String>,
+    /// RSS `pubDate`, read here too because feed-rs lets a later `dc:date` overwrite it.
+    pub pub_date: Option<String>,
+    /// `dc:title` / `media:title`, used when the item has no title of its own.
+    pub alt_title: Option<String>,
+}
+
+/// The result of one pass over the document's tags: every item's start and its extras.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// One per `<item>` / `<entry>` start tag (any prefix), in document order.
+    pub items: Vec<ItemExtra>,
+    /// Offset of the first item start tag.
+    pub first_item: Option<usize>,
+    /// A `<title>` holds child elements (feed-rs would keep only the text before the first).
+    pub title_children: bool,
+}
+
+/// One pass over the tags of `text` (CDATA sections and comments skipped): finds every item
+/// and, inside it, the elements feed-rs does not expose.
+pub(crate) fn scan(text: &str) -> Scan {
+    let b = text.as_bytes();
+    let mut out = Scan::default();
+    let mut from = 0;
+    let mut in_title = false;
+    while let Some(p) = text[from..].find('<') {
+        let at = from + p;
+        let rest = &text[at + 1..];
+        if in_title {
+            in_title = false;
+            if !rest.starts_with('/') && !rest.starts_with("![CDATA[") && !rest.starts_with("!--") {
+                out.title_children = true;
+            }
+        }
+        if rest.starts_with("![CDATA[") {
+            from = rest.find("]]>").map_or(text.len(), |e| at + 1 + e + 3);
+            continue;
+        }
+        if rest.starts_with("!--") {
+            from = rest.find("-->").map_or(text.len(), |e| at + 1 + e + 3);
+            continue;
+        }
+        from = at + 1;
+        let name_len = rest
+            .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+            .unwrap_or(rest.len());
+        let name = &rest[..name_len];
+        if name.is_empty() || name.starts_with(['!', '?']) {
+            continue;
+        }
+        let local = name.rsplit(':').next().unwrap_or(name);
+        if local == "title" {
+            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            // Atom xhtml titles hold a <div> by design; feed-rs reads those.
+            in_title = !tag.ends_with('/') && !tag.contains("xhtml");
+        }
+        if (local == "item" || local == "entry") && b.get(at + 1 + name_len) != Some(&b'/') {
+            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            out.first_item.get_or_insert(at);
+            out.items.push(ItemExtra {
+                about: attr(tag, "rdf:about").filter(|a| !a.trim().is_empty()),
+                permalink: true,
+                ..ItemExtra::default()
+            });
+            continue;
+        }
+        let Some(item) = out.items.last_mut() else {
+            continue;
+        };
+        let slot = match name {
+            "feedburner:origLink" => &mut item.orig_link,
+            "pubDate" => &mut item.pub_date,
+            "dcterms:issued" | "dcterms:created" | "dcterms:available" => &mut item.issued,
+            "dcterms:modified" | "dc:date" => &mut item.modified,
+            "dc:title" | "media:title" => &mut item.alt_title,
+            "guid" => {
+                let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+                if attr(tag, "isPermaLink").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
+                {
+                    item.permalink = false;
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = text_after(rest);
+        }
+    }
+    out
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let p = tag.find(name)?;
+    let rest = tag[p + name.len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let v = &rest[1..];
+    Some(unescape(&v[..v.find(q)?]))
+}
+
+fn element_text(seg: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}");
+    let p = seg.find(&open)?;
+    let after = &seg[p + open.len()..];
+    if !after.starts_with(['>', ' ', '\t', '\n', '\r']) {
+        return None;
+    }
+    text_after(&seg[p + 1..])
+}
+
+fn unescape(s: &str) -> String {
+    quick_xml::escape::unescape(s).map_or_else(|_| s.to_string(), |c| c.into_owned())
+}
+
+/// The text content of the element whose start tag begins `rest` (just after `<`).
+fn text_after(rest: &str) -> Option<String> {
+    let gt = rest.find('>')?;
+    if rest[..gt].ends_with('/') {
+        return None;
+    }
+    let body = &rest[gt + 1..];
+    let t = if body.trim_start().starts_with("<![CDATA[") {
+        let c = &body.trim_start()["<![CDATA[".len()..];
+        c[..c.find("]]>")?].trim().to_string()
+    } else {
+        unescape(body[..body.find('<')?].trim())
+    };
+    (!t.is_empty()).then_some(t)
+}
+
+/// Channel-level scheduling hints.
+pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
+    let head = &text[..first_item.unwrap_or(text.len())];
+    let text = head;
+    let mut h = FeedHints {
+        ttl_minutes: element_text(head, "ttl").and_then(|t| t.parse().ok()),
+        ..FeedHints::default()
+    };
+    if let Some(p) = text.find("<skipHours") {
+        let seg = &text[p..text[p..].find("</skipHours").map_or(text.len(), |e| p + e)];
+        h.skip_hours = values(seg, "hour")
+            .filter_map(|v| v.parse::<u8>().ok())
+            .filter(|v| *v < 24)
+            .collect();
+    }
+    if let Some(p) = text.find("<skipDays") {
+        let seg = &text[p..text[p..].find("</skipDays").map_or(text.len(), |e| p + e)];
+        h.skip_days = values(seg, "day").filter(|d| !d.is_empty()).collect();
+    }
+    let period =
+        element_text(head, "sy:updatePeriod").and_then(|p| match p.to_ascii_lowercase().as_str() {
+            "hourly" => Some(3_600u64),
+            "daily" => Some(86_400),
+            "weekly" => Some(604_800),
+            "monthly" => Some(2_592_000),
+            "yearly" => Some(31_536_000),
+            _ => None,
+        });
+    let freq = element_text(head, "sy:updateFrequency")
+        .and_then(|f| f.parse::<u64>().ok())
+        .filter(|f| *f > 0);
+    if period.is_some() || freq.is_some() {
+        // sy module: the default period is daily, the default frequency 1.
+        h.update_period_secs = Some(period.unwrap_or(86_400) / freq.unwrap_or(1));
+    }
+    h
+}
+
+fn values<'a>(seg: &'a str, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    seg.match_indices(open.clone().as_str())
+        .filter_map(move |(p, _)| {
+            let body = &seg[p + open.len()..];
+            body.find(close.as_str())
+                .map(|e| body[..e].trim().to_string())
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_from_channel() {
+        let s = "<rss><channel><ttl>30</ttl><sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency><skipHours><hour>0</hour><hour>1</hour></skipHours><skipDays><day>Sunday</day></skipDays><item><ttl>5</ttl></item></channel></rss>";
+        assert_eq!(
+            hints(s, s.find("<item>")),
+            FeedHints {
+                ttl_minutes: Some(30),
+                skip_hours: vec![0, 1],
+                skip_days: vec!["Sunday".into()],
+                update_period_secs: Some(1800),
+            }
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! Resolving relative URLs: single links, and the `href` / `src` attributes inside HTML
+//! fragments (RFC 3986 §5 reference resolution, via `url::Url::join`).
+
+use std::borrow::Cow;
+use url::Url;
+
+/// Resolves `href` against `base`; absolute or unresolvable references come back unchanged.
+pub(crate) fn resolve(href: &str, base: Option<&Url>) -> String {
+    let href = href.trim();
+    match Url::parse(href) {
+        Ok(u) => u.to_string(),
+        Err(url::ParseError::RelativeUrlWithoutBase) => match base {
+            Some(b) => b
+                .join(href)
+                .map_or_else(|_| href.to_string(), |u| u.to_string()),
+            None => href.to_string(),
+        },
+        Err(_) => href.to_string(),
+    }
+}
+
+fn is_relative(v: &str) -> bool {
+    let v = v.trim();
+    if v.is_empty() || v.starts_with('#') {
+        return false;
+    }
+    // A scheme (RFC 3986 §3.1) before any `/`, `?` or `#` makes it absolute: no URL parse needed.
+    match v.find([':', '/', '?', '#']) {
+        Some(p) if v.as_bytes()[p] == b':' => {
+            let scheme = &v[..p];
+            !(scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        }
+        _ => true,
+    }
+}
+
+/// Rewrites relative `href="…"` / `src="…"` attribute values in an HTML fragment to absolute
+/// URLs. A fast scan, not a full HTML parse: it only touches attribute-shaped text inside tags.
+pub(crate) fn resolve_html_urls<'a>(html: &'a str, base: &Url) -> Cow<'a, str> {
+    resolve_html_urls_with(html, || Some(base.clone()))
+}
+
+/// Like [`resolve_html_urls`], with the base computed only when a relative URL is found.
+pub(crate) fn resolve_html_urls_with(
+    html: &str,
+    base: impl FnOnce() -> Option<Url>,
+) -> Cow<'_, str> {
+    let mut base = Some(base);
+    let mut base_url: Option<Url> = None;
+    let b = html.as_bytes();
+    if !html.contains('=') {
+        return Cow::Borrowed(html);
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    let mut in_tag = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'<' {
+            in_tag = true;
+            i += 1;
+            continue;
+        }
+        if c == b'>' {
+            in_tag = false;
+            i += 1;
+            continue;
+        }
+        if !in_tag || !c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        // After whitespace inside a tag: an attribute name may start here.
+        let j = i + 1;
+        let name_len = if b[j..].len() >= 5 && b[j..j + 5].eq_ignore_ascii_case(b"href=") {
+            5
+        } else if b[j..].len() >= 4 && b[j..j + 4].eq_ignore_ascii_case(b"src=") {
+            4
+        } else {
+            i += 1;
+            continue;
+        };
+        let vstart = j + name_len;
+        let (vs, ve, next) = match b.get(vstart) {
+            Some(q @ (b'"' | b'\'')) => match b[vstart + 1..].iter().position(|x| x == q) {
+                Some(p) => (vstart + 1, vstart + 1 + p, vstart + 2 + p),
+                None => break,
+            },
+            Some(_) => {
+                let end = b[vstart..]
+                    .iter()
+                    .position(|x| x.is_ascii_whitespace() || *x == b'>')
+                    .map_or(b.len(), |p| vstart + p);
+                (vstart, end, end)
+            }
+            None => break,
+        };
+        let value = &html[vs..ve];
+        // Attribute values in HTML may hold `&amp;`; resolve on the decoded form.
+        let decoded = value.replace("&amp;", "&");
+        if is_relative(&decoded) {
+            if let Some(f) = base.take() {
+                base_url = f();
+            }
+            let Some(base) = base_url.as_ref() else {
+                return Cow::Borrowed(html);
+            };
+            if let Ok(abs) = base.join(decoded.trim()) {
+                let o = out.get_or_insert_with(|| String::with_capacity(html.len() + 64));
+                o.push_str(&html[copied..vs]);
+                o.push_str(&abs.as_str().replace('&', "&amp;").replace('"', "%22"));
+                copied = ve;
+            }
+        }
+        i = next;
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&html[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(html),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_attributes_only() {
+        let base = Url::parse("https://www.example.com/blog/2024/03/x.html").unwrap();
+        let html = r##"<p><img src="images/chart.png"> <a href='/about'>a</a> <a href="mailto:e@x">m</a> <a href="//static.example.net/s">s</a> <a href="#top">t</a></p>"##;
+        assert_eq!(
+            resolve_html_urls(html, &base),
+            r##"<p><img src="https://www.example.com/blog/2024/03/images/chart.png"> <a href='https://www.example.com/about'>a</a> <a href="mailto:e@x">m</a> <a href="https://static.example.net/s">s</a> <a href="#top">t</a></p>"##
+        );
+    }
+}
