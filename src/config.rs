@@ -71,12 +71,12 @@ pub mod defaults {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("config: cannot read {path}: {source}")]
+    #[error("config: cannot read {path}: {error} (give the file with --config PATH)")]
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message; not a `source`, so `{:#}` does not print it twice).
+        error: std::io::Error,
     },
     /// The file is not valid TOML or has unknown/mistyped keys.
     #[error("config: {path}: {message}")]
@@ -609,9 +609,9 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the file or the key.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Config::from_toml(&text, &path.display().to_string())
     }

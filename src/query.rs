@@ -192,7 +192,7 @@ fn passes(a: &Article, f: &Filter, search: Option<&SearchQuery>) -> bool {
         }
     }
     if let Some(q) = search {
-        let doc = crate::search::tokens(&format!("{}\n{}", a.title, a.text));
+        let doc = crate::search::tokens(&format!("{}\n{}\n{}", a.title, a.tags.join("\n"), a.text));
         if !q.matches(&doc) {
             return false;
         }

@@ -49,12 +49,12 @@ pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// sled failed (I/O, corruption, or the directory is locked by another process).
-    #[error("store {path}: {source}")]
+    #[error("store {path}: {error}")]
     Sled {
         /// Store directory.
         path: String,
-        /// The sled error.
-        source: sled::Error,
+        /// The sled error (in the message; not a `source`, so `{:#}` does not print it twice).
+        error: sled::Error,
     },
     /// The store is held by another process (the daemon).
     #[error("store {0} is in use by another feedkeeper process (the daemon?)")]
@@ -319,13 +319,13 @@ impl Store {
                 }
                 _ => StoreError::Sled {
                     path: p.clone(),
-                    source: e,
+                    error: e,
                 },
             })?;
         let tree = |name: &str| {
             db.open_tree(name).map_err(|e| StoreError::Sled {
                 path: p.clone(),
-                source: e,
+                error: e,
             })
         };
         let store = Store {
@@ -351,7 +351,7 @@ impl Store {
     fn err(&self, e: sled::Error) -> StoreError {
         StoreError::Sled {
             path: self.path.clone(),
-            source: e,
+            error: e,
         }
     }
 

@@ -45,7 +45,8 @@ pub fn split_position(p: &[u8]) -> Option<(DateTime<Utc>, ArticleId)> {
 
 fn postings(a: &Article) -> Vec<Vec<u8>> {
     let pos = position(sort_time(a), &a.id);
-    crate::search::index_tokens(&a.title, &a.text)
+    // Tags are searchable too: a story tagged الأردن is found by --search الاردن.
+    crate::search::index_tokens(&a.title, &format!("{}\n{}", a.tags.join("\n"), a.text))
         .into_iter()
         .map(|t| {
             let mut k = posting_prefix(&t);
