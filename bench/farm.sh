@@ -7,6 +7,7 @@
 #
 #   bench/farm.sh [--feeds 1000] [--items 20] [--seed 42] [--port 18080] [--keep]
 #
+# FEEDKEEPER_BIN=PATH uses that binary instead of building one.
 # Needs nginx (`apt-get install -y nginx`), python3, curl, GNU time; builds --release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,9 +31,14 @@ stop_nginx() { [ -f "$WORK/nginx.pid" ] && nginx -p "$WORK" -c "$WORK/nginx.conf
 cleanup() { stop_nginx; [ "$KEEP" = 1 ] && echo "kept $WORK" || rm -rf "$WORK"; }
 trap cleanup EXIT
 
-echo "== build (release)"
-cargo build --release --quiet
-BIN=$PWD/target/release/feedkeeper
+# FEEDKEEPER_BIN=PATH measures a binary built earlier (e.g. a copy, while target/ is rebuilt).
+if [ -n "${FEEDKEEPER_BIN:-}" ]; then
+    BIN=$FEEDKEEPER_BIN
+else
+    echo "== build (release)"
+    cargo build --release --quiet
+    BIN=$PWD/target/release/feedkeeper
+fi
 
 echo "== generate $FEEDS feeds x $ITEMS items (seed $SEED) in $WORK"
 if [ -f "$WORK/www/state.json" ] && [ ! -f "$WORK/www/changed" ]; then

@@ -5,8 +5,8 @@
 //! `cargo bench --bench query_gen -- DIR [N]` (release profile), used by `bench/query.sh`.
 
 use chrono::{Duration, TimeZone, Utc};
-use feedkeeper::model::{Article, ArticleId, ExtractionStatus, SeenIn};
-use feedkeeper::store::{ArticleWrite, Store};
+use feedkeeper::model::{Article, ArticleId, ExtractionStatus, Revision, SeenIn};
+use feedkeeper::store::{ArticleWrite, Route, Store};
 use std::process::ExitCode;
 
 /// xorshift64*: deterministic, dependency-free.
@@ -164,13 +164,40 @@ fn main() -> ExitCode {
             simhash: 0,
             near: Vec::new(),
         };
+        let a = Article {
+            simhash: feedkeeper::dedup::simhash(&a.text, 40),
+            ..a
+        };
+        // Like a pipeline write of a new article: revision 1, the feed's route, the URL and
+        // content-hash lookups, the near-duplicate bands.
+        let rev = Revision {
+            article: a.id.clone(),
+            number: 1,
+            title: a.title.clone(),
+            text: a.text.clone(),
+            html: a.html.clone(),
+            content_hash: a.content_hash.clone(),
+            published: a.published,
+            updated: None,
+            seen_at: published,
+            changed: Vec::new(),
+        };
+        let route = Route {
+            article: a.id.clone(),
+            own: true,
+            link: a.url.clone(),
+            page_etag: None,
+            page_last_modified: None,
+            item_fingerprint: String::new(),
+        };
+        let item = a.url.clone();
         let w = ArticleWrite {
             article: &a,
             previous: None,
-            revision: None,
-            routes: Vec::new(),
-            urls: Vec::new(),
-            index_hash: false,
+            revision: Some(&rev),
+            routes: vec![(feed, item.as_str(), &route)],
+            urls: vec![a.url.clone()],
+            index_hash: true,
             others: Vec::new(),
         };
         if let Err(e) = store.write(&w) {
@@ -178,12 +205,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    if let Err(e) = store.flush() {
+    if let Err(e) = store.sync() {
         eprintln!("query_gen: {e}");
         return ExitCode::from(1);
     }
     println!(
-        "query_gen: {n} articles written in {:.1} s; {} postings in the search index",
+        "query_gen: {n} articles written in {:.1} s; {} documents in the search index",
         t0.elapsed().as_secs_f64(),
         store.search_index_len().unwrap_or(0)
     );

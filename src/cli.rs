@@ -660,7 +660,7 @@ fn cmd_run(config: Option<&std::path::Path>, once: bool, force: bool) -> Result<
     if once {
         let reports = rt.block_on(poll_with_progress(&ctx, &cfg.feeds, force));
         print_reports(&reports)?;
-        ctx.store.flush()?;
+        ctx.store.sync()?;
         return Ok(ExitCode::SUCCESS);
     }
     drop(ctx);
@@ -838,9 +838,9 @@ fn cmd_reindex(config: Option<&std::path::Path>) -> Result<ExitCode> {
     let store = open_store(&cfg)?;
     let started = std::time::Instant::now();
     let n = store.reindex()?;
-    store.flush()?;
+    store.sync()?;
     println!(
-        "reindex: {n} articles, {} postings in {} ms",
+        "reindex: {n} articles, {} documents in the search index, {} ms",
         store.search_index_len()?,
         started.elapsed().as_millis()
     );

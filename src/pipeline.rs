@@ -49,6 +49,10 @@ pub struct Context {
     pub ingest: Arc<tokio::sync::Mutex<()>>,
     /// Where "now" comes from (the system clock, or a manual one in tests).
     pub clock: Clock,
+    /// Extraction permits, one per CPU: extraction is CPU-bound, and every page extracted at
+    /// once holds its DOM (several MB for a 100 KB page) — 64 concurrent fetches used to mean
+    /// 64 DOMs alive on 2 cores.
+    pub extract_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Context {
@@ -83,6 +87,9 @@ impl Context {
             rules,
             ingest: Arc::new(tokio::sync::Mutex::new(())),
             clock,
+            extract_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 }
@@ -191,6 +198,18 @@ impl Sequencer {
         loop {
             let notified = self.notify.notified();
             if self.state.lock().map(|s| s.0 >= i).unwrap_or(true) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Waits until feed `i` is fewer than `window` places after the next feed to store, so a
+    /// slow early feed cannot make every later feed's extracted pages pile up in memory.
+    async fn wait_window(&self, i: usize, window: usize) {
+        loop {
+            let notified = self.notify.notified();
+            if self.state.lock().map(|s| s.0 + window > i).unwrap_or(true) {
                 return;
             }
             notified.await;
@@ -663,9 +682,12 @@ async fn fetch_page(ctx: &Context, feed: &FeedConfig, link: &str, route: Option<
     let charset = outcome.charset.clone();
     let body = outcome.body;
     let base = final_url.clone();
-    // Extraction is CPU work: keep it off the async workers.
+    // Extraction is CPU work: keep it off the async workers, one page per CPU at a time.
+    let permit = Arc::clone(&ctx.extract_permits).acquire_owned().await;
     let result = tokio::task::spawn_blocking(move || {
-        extract::extract(&body, charset.as_deref(), &base, &rules)
+        let x = extract::extract(&body, charset.as_deref(), &base, &rules);
+        drop(permit);
+        x
     })
     .await;
     match result {
@@ -1329,12 +1351,15 @@ pub async fn poll_all_with_progress(
     progress: &(dyn Fn(&PollReport) + Sync),
 ) -> Vec<PollReport> {
     let seq = Arc::new(Sequencer::default());
+    // Feeds in flight at once: enough to keep every fetch permit busy.
+    let window = ctx.config.fetch.concurrency.max(1) * 2;
     let polls = feeds.iter().enumerate().map(|(index, f)| {
         let turn = Turn {
             seq: Arc::clone(&seq),
             index,
         };
         async move {
+            turn.seq.wait_window(index, window).await;
             let report = poll_feed_with(ctx, f, Some(turn), opts).await;
             progress(&report);
             report

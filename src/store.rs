@@ -17,7 +17,10 @@
 //! | `watch` | feed name + `0x00` + sortable ms (due) + id | empty (watch window, v2) |
 //! | `near` | band (1 byte) + 16-bit band value + id | SimHash, big-endian u64 (v2) |
 //! | `tombstones` | `route:` feed `0x00` item key, `url:` URL, `hash:` hash | deletion time (v2) |
-//! | `search` | folded token + `0x00` + sortable ms + id (see [`search`]) | empty |
+//! | `search_pending` | article id | empty: written with the article, removed once the search index (a tantivy index in `<store>/search/`, see [`search`]) has committed it (v3) |
+//!
+//! Schema v3 moved the search index out of sled (v2 kept one `search` key per token and
+//! article); opening a v2 store drops that tree and builds the new index.
 //!
 //! Schema v2 stores `articles` and `revisions` values as `0xF2` + LZ4 block (size
 //! prepended) of the JSON document; v1 values (plain JSON, starting with `{`) still decode,
@@ -36,7 +39,7 @@ use sled::Transactional;
 use std::path::Path;
 
 /// Current schema version, stored in `meta`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// First byte of a compressed (schema v2) value.
 const COMPRESSED: u8 = 0xF2;
@@ -65,6 +68,14 @@ pub enum StoreError {
         /// Tree name.
         tree: &'static str,
         /// Decoder message.
+        message: String,
+    },
+    /// The search index (`<store>/search/`) failed.
+    #[error("store {path}: search index: {message}")]
+    Search {
+        /// Index directory.
+        path: String,
+        /// What failed.
         message: String,
     },
     /// The store was written by a newer feedkeeper.
@@ -143,6 +154,8 @@ pub struct Store {
     watch: sled::Tree,
     near: sled::Tree,
     tombstones: sled::Tree,
+    search_pending: sled::Tree,
+    search: std::sync::Arc<search::SearchIndex>,
 }
 
 fn sortable_ms(t: DateTime<Utc>) -> [u8; 8] {
@@ -328,7 +341,12 @@ impl Store {
                 error: e,
             })
         };
+        let search_pending = tree("search_pending")?;
+        let (index, created) =
+            search::SearchIndex::open(&path.join(search::DIR), search_pending.clone())?;
         let store = Store {
+            search_pending,
+            search: std::sync::Arc::new(index),
             meta: tree("meta")?,
             feed_state: tree("feed_state")?,
             articles: tree("articles")?,
@@ -345,6 +363,15 @@ impl Store {
             db,
         };
         store.check_schema()?;
+        if created {
+            // A new store, a v2 store, or a lost index: (re)build it from the articles.
+            if !store.articles.is_empty() {
+                tracing::info!(path = %store.path, "building the search index");
+            }
+            store.reindex()?;
+        } else {
+            store.repair_search()?;
+        }
         Ok(store)
     }
 
@@ -378,6 +405,14 @@ impl Store {
                 }
                 if found < 2 {
                     self.migrate_v1_to_v2()?;
+                }
+                if found < 3 {
+                    // v2's postings tree; the tantivy index is built by `open`.
+                    self.db.drop_tree("search").map_err(|e| self.err(e))?;
+                    self.meta
+                        .insert("schema_version", &3u32.to_be_bytes())
+                        .map_err(|e| self.err(e))?;
+                    self.flush()?;
                 }
                 Ok(())
             }
@@ -424,6 +459,19 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sled`] on I/O failure.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| self.err(e))?;
+        // After sled: a committed search document never names an article sled could lose.
+        self.commit_search(false)
+    }
+
+    /// [`Store::flush`], and commits the search index even if the last commit was recent.
+    /// Call at the end of a run.
+    ///
+    /// # Errors
+    /// As [`Store::flush`].
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| self.err(e))?;
+        self.commit_search(true)?;
         self.db.flush().map(|_| ()).map_err(|e| self.err(e))
     }
 
@@ -590,6 +638,7 @@ impl Store {
             &self.by_feed_time,
             &self.watch,
             &self.near,
+            &self.search_pending,
         )
             .transaction(
                 |(
@@ -602,8 +651,10 @@ impl Store {
                     by_feed_time,
                     watch,
                     near,
+                    pending,
                 )| {
                     articles.insert(a.id.0.as_bytes(), article_bytes.as_slice())?;
+                    pending.insert(a.id.0.as_bytes(), &[] as &[u8])?;
                     for (k, v) in &others {
                         articles.insert(k.as_slice(), v.as_slice())?;
                     }
@@ -652,7 +703,7 @@ impl Store {
             },
         })?;
         // The search index follows every revision (see `store::search`).
-        self.index_article(w.previous, a)
+        self.index_article(a)
     }
 
     /// Article ids newest first (by publication time, else first seen), optionally of one feed
@@ -940,6 +991,7 @@ impl Store {
             for (a, by_age) in doomed {
                 let routes = routes_of.remove(&a.id).unwrap_or_default();
                 self.remove_article(&a, &routes, now)?;
+                self.unindex_article(&a.id)?;
                 if by_age {
                     report.removed_by_age.push(a.id);
                 } else {

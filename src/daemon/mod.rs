@@ -337,7 +337,7 @@ pub async fn serve(
     .await;
     servers.abort_all();
     let _ = std::fs::remove_file(&socket);
-    store.flush()?;
+    store.sync()?;
     tracing::info!(
         drained = stopped.drained,
         abandoned = stopped.abandoned,

@@ -471,9 +471,10 @@ fn gc_retention_and_tombstones() {
     feedkeeper_ok(&["check", "--config", &cfg]);
 }
 
-/// A v1 store (plain JSON values) is migrated to v2 (compressed) on open, losing nothing.
+/// A v1 store (plain JSON values) is migrated to the current schema on open (v2: compressed
+/// values; v3: the search index built from the articles), losing nothing.
 #[test]
-fn store_migrates_v1_to_v2() {
+fn store_migrates_v1_to_current() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let article = serde_json::json!({
@@ -520,8 +521,14 @@ fn store_migrates_v1_to_v2() {
                 .ok()
         })
         .expect("store opens once the v1 writer has let go");
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     let id = feedkeeper::model::ArticleId("aaaaaaaaaaaa".into());
+    let hits: Vec<_> = store
+        .search_positions(&["المقال".to_string()], None, None)
+        .unwrap()
+        .map(|h| h.unwrap().1)
+        .collect();
+    assert_eq!(hits, vec![id.clone()], "the migrated article is searchable");
     let a = store.article(&id).unwrap().unwrap();
     assert_eq!((a.title.as_str(), a.text.as_str()), ("عنوان", "نص المقال"));
     assert_eq!(store.revisions(&id).unwrap()[0].html, "<p>نص المقال</p>");
