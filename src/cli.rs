@@ -1148,13 +1148,14 @@ fn cmd_check(config: Option<&std::path::Path>) -> Result<ExitCode> {
         );
     }
     println!(
-        "store: ok ({} articles, {} revisions at {}; schema v{}; {} bytes per article, {} bytes per revision)",
+        "store: ok ({} articles, {} revisions at {}; schema v{}; {} bytes per article, {} bytes per revision, {} bytes of bodies)",
         report.articles,
         report.revisions,
         cfg.store_path.display(),
         store.schema_version()?,
         report.bytes_per_article(),
-        report.bytes_per_revision()
+        report.bytes_per_revision(),
+        report.body_bytes
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -19,7 +19,10 @@
 //! | `tombstones` | `route:` feed `0x00` item key, `url:` URL, `hash:` hash | deletion time (v2) |
 //! | `search_pending` | article id | empty: written with the article, removed once the search index (a tantivy index in `<store>/search/`, see [`search`]) has committed it (v3) |
 //!
-//! Schema v3 moved the search index out of sled (v2 kept one `search` key per token and
+//! Schema v3 also moved bodies out of sled: `articles` and `revisions` values carry a
+//! `_body` reference (offset, length) into the body log `<store>/bodies` (see [`bodies`])
+//! instead of `text` and `html`; values written by v2 keep their inline bodies and still
+//! decode. Schema v3 moved the search index out of sled (v2 kept one `search` key per token and
 //! article); opening a v2 store drops that tree and builds the new index.
 //!
 //! Schema v2 stores `articles` and `revisions` values as `0xF2` + LZ4 block (size
@@ -30,6 +33,7 @@
 //! so a `kill -9` never leaves an index entry pointing at a missing article. The store is
 //! flushed at the end of every poll ([`Store::flush`]).
 
+pub mod bodies;
 pub mod search;
 
 use crate::model::{Article, ArticleId, FeedState, Revision};
@@ -68,6 +72,14 @@ pub enum StoreError {
         /// Tree name.
         tree: &'static str,
         /// Decoder message.
+        message: String,
+    },
+    /// The body log (`<store>/bodies`) failed or holds a bad record.
+    #[error("store {path}: body log: {message}")]
+    Body {
+        /// Log file.
+        path: String,
+        /// What failed.
         message: String,
     },
     /// The search index (`<store>/search/`) failed.
@@ -156,6 +168,23 @@ pub struct Store {
     tombstones: sled::Tree,
     search_pending: sled::Tree,
     search: std::sync::Arc<search::SearchIndex>,
+    bodies: std::sync::Arc<bodies::BodyLog>,
+}
+
+/// An `articles` or `revisions` value: the document with its body moved to the body log.
+#[derive(Serialize, Deserialize)]
+struct Stored<T> {
+    #[serde(flatten)]
+    doc: T,
+    #[serde(default, rename = "_body", skip_serializing_if = "Option::is_none")]
+    body: Option<bodies::BodyRef>,
+}
+
+/// Just the body reference of a stored value.
+#[derive(Deserialize)]
+struct BodyOnly {
+    #[serde(default, rename = "_body")]
+    body: Option<bodies::BodyRef>,
 }
 
 fn sortable_ms(t: DateTime<Utc>) -> [u8; 8] {
@@ -274,6 +303,9 @@ pub struct CheckReport {
     pub article_bytes: u64,
     /// Bytes of revision values (compressed, as stored).
     pub revision_bytes: u64,
+    /// Size of the body log (`<store>/bodies`), bytes: the bodies of articles and revisions,
+    /// each distinct body once, LZ4-compressed, plus those of removed articles.
+    pub body_bytes: u64,
     /// Inconsistencies found, one sentence each; empty when the store is consistent.
     pub problems: Vec<String>,
 }
@@ -341,12 +373,18 @@ impl Store {
                 error: e,
             })
         };
+        let body_path = path.join(bodies::FILE);
+        let body_log = bodies::BodyLog::open(&body_path).map_err(|message| StoreError::Body {
+            path: body_path.display().to_string(),
+            message,
+        })?;
         let search_pending = tree("search_pending")?;
         let (index, created) =
             search::SearchIndex::open(&path.join(search::DIR), search_pending.clone())?;
         let store = Store {
             search_pending,
             search: std::sync::Arc::new(index),
+            bodies: std::sync::Arc::new(body_log),
             meta: tree("meta")?,
             feed_state: tree("feed_state")?,
             articles: tree("articles")?,
@@ -380,6 +418,78 @@ impl Store {
             path: self.path.clone(),
             error: e,
         }
+    }
+
+    fn body_err(&self, message: String) -> StoreError {
+        StoreError::Body {
+            path: self.bodies.path().display().to_string(),
+            message,
+        }
+    }
+
+    fn append_body(&self, text: &str, html: &str) -> Result<bodies::BodyRef, StoreError> {
+        self.bodies.append(text, html).map_err(|m| self.body_err(m))
+    }
+
+    /// The body reference of a stored article, if it has one (v2 values keep bodies inline).
+    fn body_ref(&self, id: &ArticleId) -> Result<Option<bodies::BodyRef>, StoreError> {
+        match self.articles.get(id.0.as_bytes()).map_err(|e| self.err(e))? {
+            Some(v) => Ok(decode::<BodyOnly>("articles", &v)?.body),
+            None => Ok(None),
+        }
+    }
+
+    fn encode_article(&self, a: &Article, body: bodies::BodyRef) -> Vec<u8> {
+        let doc = Article {
+            text: String::new(),
+            html: String::new(),
+            ..a.clone()
+        };
+        encode_compressed(&Stored {
+            doc,
+            body: Some(body),
+        })
+    }
+
+    fn encode_revision(&self, r: &Revision, body: bodies::BodyRef) -> Vec<u8> {
+        let doc = Revision {
+            text: String::new(),
+            html: String::new(),
+            ..r.clone()
+        };
+        encode_compressed(&Stored {
+            doc,
+            body: Some(body),
+        })
+    }
+
+    fn read_body(&self, tree: &'static str, r: bodies::BodyRef) -> Result<bodies::Body, StoreError> {
+        self.bodies.read(r).map_err(|message| StoreError::Corrupt {
+            tree,
+            message: format!("{} ({message})", self.bodies.path().display()),
+        })
+    }
+
+    fn decode_article(&self, bytes: &[u8]) -> Result<Article, StoreError> {
+        let s: Stored<Article> = decode("articles", bytes)?;
+        let mut a = s.doc;
+        if let Some(r) = s.body {
+            let b = self.read_body("articles", r)?;
+            a.text = b.text;
+            a.html = b.html;
+        }
+        Ok(a)
+    }
+
+    fn decode_revision(&self, bytes: &[u8]) -> Result<Revision, StoreError> {
+        let s: Stored<Revision> = decode("revisions", bytes)?;
+        let mut r = s.doc;
+        if let Some(b) = s.body {
+            let b = self.read_body("revisions", b)?;
+            r.text = b.text;
+            r.html = b.html;
+        }
+        Ok(r)
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
@@ -459,6 +569,8 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sled`] on I/O failure.
     pub fn flush(&self) -> Result<(), StoreError> {
+        // Bodies first: a flushed sled value never names a body the disk does not hold.
+        self.bodies.sync().map_err(|m| self.body_err(m))?;
         self.db.flush().map_err(|e| self.err(e))?;
         // After sled: a committed search document never names an article sled could lose.
         self.commit_search(false)
@@ -470,6 +582,7 @@ impl Store {
     /// # Errors
     /// As [`Store::flush`].
     pub fn sync(&self) -> Result<(), StoreError> {
+        self.bodies.sync().map_err(|m| self.body_err(m))?;
         self.db.flush().map_err(|e| self.err(e))?;
         self.commit_search(true)?;
         self.db.flush().map(|_| ()).map_err(|e| self.err(e))
@@ -518,7 +631,7 @@ impl Store {
         self.articles
             .get(id.0.as_bytes())
             .map_err(|e| self.err(e))?
-            .map(|v| decode("articles", &v))
+            .map(|v| self.decode_article(&v))
             .transpose()
     }
 
@@ -530,7 +643,7 @@ impl Store {
         self.revisions
             .scan_prefix(id.0.as_bytes())
             .values()
-            .map(|v| decode("revisions", &v.map_err(|e| self.err(e))?))
+            .map(|v| self.decode_revision(&v.map_err(|e| self.err(e))?))
             .collect()
     }
 
@@ -581,15 +694,35 @@ impl Store {
     /// On I/O failure; nothing is written then.
     pub fn write(&self, w: &ArticleWrite<'_>) -> Result<(), StoreError> {
         let a = w.article;
-        let article_bytes = encode_compressed(a);
-        let others: Vec<(Vec<u8>, Vec<u8>)> = w
-            .others
-            .iter()
-            .map(|o| (o.id.0.as_bytes().to_vec(), encode_compressed(*o)))
-            .collect();
-        let rev = w
-            .revision
-            .map(|r| (revision_key(&r.article, r.number), encode_compressed(r)));
+        // Bodies go to the body log first; an unchanged body keeps its record.
+        let kept = match w.previous {
+            Some(p) if p.text == a.text && p.html == a.html => self.body_ref(&a.id)?,
+            _ => None,
+        };
+        let a_ref = match kept {
+            Some(r) => r,
+            None => self.append_body(&a.text, &a.html)?,
+        };
+        let article_bytes = self.encode_article(a, a_ref);
+        let mut others: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(w.others.len());
+        for o in &w.others {
+            let r = match self.body_ref(&o.id)? {
+                Some(r) => r,
+                None => self.append_body(&o.text, &o.html)?,
+            };
+            others.push((o.id.0.as_bytes().to_vec(), self.encode_article(o, r)));
+        }
+        let rev = match w.revision {
+            Some(r) => {
+                let body = if r.text == a.text && r.html == a.html {
+                    a_ref
+                } else {
+                    self.append_body(&r.text, &r.html)?
+                };
+                Some((revision_key(&r.article, r.number), self.encode_revision(r, body)))
+            }
+            None => None,
+        };
         let old_watch: Vec<Vec<u8>> = w
             .previous
             .map(|p| {
@@ -846,7 +979,7 @@ impl Store {
         self.articles
             .iter()
             .values()
-            .map(move |v| decode("articles", &v.map_err(|e| self.err(e))?))
+            .map(move |v| self.decode_article(&v.map_err(|e| self.err(e))?))
     }
 
     /// Consistency check (also `feedkeeper check`): every index entry (routes, URLs, hashes,
@@ -856,13 +989,16 @@ impl Store {
     /// # Errors
     /// On I/O failure; inconsistencies are reported in [`CheckReport::problems`].
     pub fn check(&self) -> Result<CheckReport, StoreError> {
-        let mut r = CheckReport::default();
+        let mut r = CheckReport {
+            body_bytes: self.bodies.len(),
+            ..CheckReport::default()
+        };
         let exists = |id: &[u8]| self.articles.contains_key(id).map_err(|e| self.err(e));
         for kv in self.articles.iter() {
             let (k, v) = kv.map_err(|e| self.err(e))?;
             r.articles += 1;
             r.article_bytes += (k.len() + v.len()) as u64;
-            match decode::<Article>("articles", &v) {
+            match self.decode_article(&v) {
                 Err(e) => r
                     .problems
                     .push(format!("article {}: {e}", String::from_utf8_lossy(&k))),
@@ -898,7 +1034,7 @@ impl Store {
                     "revision of missing article {}",
                     String::from_utf8_lossy(id)
                 ));
-            } else if let Err(e) = decode::<Revision>("revisions", &v) {
+            } else if let Err(e) = self.decode_revision(&v) {
                 r.problems
                     .push(format!("revision of {}: {e}", String::from_utf8_lossy(id)));
             }

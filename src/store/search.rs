@@ -24,7 +24,7 @@
 //! commits), and a search re-checks every hit against the stored article (`query::passes`),
 //! so a stale or orphaned document can never produce a wrong result.
 
-use super::{Store, StoreError, decode, sort_time, sortable_ms};
+use super::{Store, StoreError, sort_time, sortable_ms};
 use crate::model::{Article, ArticleId};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
@@ -389,7 +389,7 @@ impl Store {
         self.search.clear()?;
         let mut n = 0;
         for v in self.articles.iter().values() {
-            let a: Article = decode("articles", &v.map_err(|e| self.err(e))?)?;
+            let a: Article = self.decode_article(&v.map_err(|e| self.err(e))?)?;
             self.search.put(&a)?;
             n += 1;
         }
