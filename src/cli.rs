@@ -561,6 +561,8 @@ fn open_store(cfg: &crate::config::Config) -> Result<crate::store::Store> {
 /// holds it (through its API socket). Both give the same records, printed by the same code.
 enum Source {
     Store(crate::store::Store),
+    /// The store's search index and body log, read without opening sled (`query`, `export`).
+    View(crate::store::search::ReadView),
     Daemon(crate::daemon::client::Client),
 }
 
@@ -568,6 +570,7 @@ impl Source {
     fn query_page(&self, filter: &crate::query::Filter) -> Result<crate::query::Page> {
         Ok(match self {
             Source::Store(s) => crate::query::run_page(s, filter)?,
+            Source::View(v) => crate::query::run_page(v, filter)?,
             Source::Daemon(c) => crate::query::Page {
                 articles: c.articles(filter)?,
                 next: None,
@@ -578,6 +581,7 @@ impl Source {
     fn query(&self, filter: &crate::query::Filter) -> Result<Vec<crate::model::Article>> {
         Ok(match self {
             Source::Store(s) => crate::query::run(s, filter)?,
+            Source::View(v) => crate::query::run(v, filter)?,
             Source::Daemon(c) => c.articles(filter)?,
         })
     }
@@ -585,6 +589,7 @@ impl Source {
     fn find(&self, id: &str) -> Result<Option<crate::model::Article>> {
         Ok(match self {
             Source::Store(s) => crate::query::find(s, id)?,
+            Source::View(v) => crate::query::find(v, id)?,
             Source::Daemon(c) => c.article(id)?,
         })
     }
@@ -592,6 +597,7 @@ impl Source {
     fn revisions(&self, id: &crate::model::ArticleId) -> Result<Vec<crate::model::Revision>> {
         Ok(match self {
             Source::Store(s) => s.revisions(id)?,
+            Source::View(_) => anyhow::bail!("revisions need the store itself (not its read view)"),
             Source::Daemon(c) => c.revisions(&id.0)?,
         })
     }
@@ -606,9 +612,33 @@ impl Source {
                 .iter()
                 .map(|f| Ok(s.feed_state(&f.name)?))
                 .collect(),
+            Source::View(_) => {
+                anyhow::bail!("feed states need the store itself (not its read view)")
+            }
             Source::Daemon(c) => Ok(c.feed_states()?),
         }
     }
+}
+
+/// For `query` and `export`: the store's read view when nothing holds the store (it opens in
+/// milliseconds; sled's open grows with the store), else [`open_source`].
+fn open_read_source(cfg: &crate::config::Config) -> Result<Source> {
+    require_store(cfg)?;
+    match crate::store::search::ReadView::open(&cfg.store_path)? {
+        Some(v) => Ok(Source::View(v)),
+        None => open_source(cfg),
+    }
+}
+
+/// Reading commands never create a store: a mistyped path is an error, not an empty result.
+fn require_store(cfg: &crate::config::Config) -> Result<()> {
+    if !cfg.store_path.join("db").exists() {
+        anyhow::bail!(
+            "no store at {} ([store] path); `feedkeeper run` creates it",
+            cfg.store_path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Opens the store, or — when another process holds it — the daemon's API socket. A store
@@ -721,6 +751,7 @@ fn cmd_poll(config: Option<&std::path::Path>, names: &[String], force: bool) -> 
     }
     let store = match open_source(&cfg)? {
         Source::Store(s) => s,
+        Source::View(_) => anyhow::bail!("poll needs the store itself (not its read view)"),
         Source::Daemon(c) => {
             std::io::stdout()
                 .lock()
@@ -742,7 +773,7 @@ fn cmd_query(
 ) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let cfg = load_config(config)?;
-    let src = open_source(&cfg)?;
+    let src = open_read_source(&cfg)?;
     let opened = started.elapsed();
     let page = src.query_page(filter)?;
     let queried = started.elapsed();
@@ -866,6 +897,7 @@ fn cmd_show(
     format: ShowFormat,
 ) -> Result<ExitCode> {
     let cfg = load_config(config)?;
+    require_store(&cfg)?;
     let src = open_source(&cfg)?;
     let Some(a) = src.find(id)? else {
         anyhow::bail!("show: no article with id {id:?} (ids are printed by `feedkeeper query`)");
@@ -953,7 +985,7 @@ fn cmd_export(
 ) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let cfg = load_config(config)?;
-    let src = open_source(&cfg)?;
+    let src = open_read_source(&cfg)?;
     let opened = started.elapsed();
     let articles = src.query(filter)?;
     let queried = started.elapsed();
@@ -970,6 +1002,7 @@ fn cmd_export(
         url::Url::parse(base).map_err(|e| UsageError(format!("--base-url {base:?}: {e}")))?;
         let oldest = match &src {
             Source::Store(s) => s.oldest_time()?,
+            Source::View(v) => crate::store::search::Articles::oldest_time(v)?,
             Source::Daemon(_) => None,
         };
         meta.id = base.clone();

@@ -90,17 +90,91 @@ fn is_ignorable(c: char) -> bool {
         | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0640)
 }
 
+/// `text` in Unicode NFKC: borrowed when the quick check says it already is (most text),
+/// so the slow decompose/compose pass runs only on text that needs it.
+pub fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, is_nfkc_quick};
+    if plainly_nfkc(text) || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfkc().collect())
+    }
+}
+
+/// A fast, conservative NFKC check for the common case (ASCII, Latin-1 and Latin
+/// Extended-A letters, Arabic letters and tashkeel in canonical order, common punctuation):
+/// true only when `text` is certainly NFKC; false sends it to the full quick check.
+fn plainly_nfkc(text: &str) -> bool {
+    let mut last_ccc = 0u32;
+    for c in text.chars() {
+        let u = c as u32;
+        let ccc = match u {
+            0..=0x7F
+            | 0xC0..=0xD6
+            | 0xD8..=0xF6
+            | 0xF8..=0x131
+            | 0x134..=0x13E
+            | 0x141..=0x148
+            | 0x14A..=0x17E
+            | 0x60C
+            | 0x61B
+            | 0x61F
+            | 0x621..=0x64A
+            | 0x660..=0x66F
+            | 0x671..=0x674
+            | 0x679..=0x6D3
+            | 0x2013
+            | 0x2014
+            | 0x2018
+            | 0x2019
+            | 0x201C
+            | 0x201D
+            | 0x2022 => 0,
+            // Arabic tashkeel (fathatan … sukun): canonical combining classes 27–34.
+            0x64B..=0x652 => u - 0x64B + 27,
+            _ => return false,
+        };
+        if ccc != 0 && ccc < last_ccc {
+            return false;
+        }
+        last_ccc = ccc;
+    }
+    true
+}
+
+/// Lower-cases one character into `out` (ASCII without the Unicode tables).
+#[inline]
+pub(crate) fn push_lower(out: &mut String, c: char, map: impl Fn(char) -> char) {
+    if c.is_ascii() {
+        out.push(map(c.to_ascii_lowercase()));
+    } else {
+        for l in c.to_lowercase() {
+            out.push(map(l));
+        }
+    }
+}
+
 /// Normalises body text for hashing: Unicode NFKC, case folded (lower-case), zero-width and
 /// bidi controls removed, Arabic tashkeel and tatweel removed, whitespace collapsed to single
 /// spaces and trimmed.
 pub fn normalize_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    thread_local! {
+        /// The last input and its result: one article's body is hashed, fingerprinted and
+        /// measured by several callers in a row.
+        static LAST: std::cell::RefCell<(String, String)> = const {
+            std::cell::RefCell::new((String::new(), String::new()))
+        };
+    }
+    if let Some(hit) = LAST.with(|l| {
+        let l = l.borrow();
+        (!text.is_empty() && l.0 == text).then(|| l.1.clone())
+    }) {
+        return hit;
+    }
+    let src = nfkc(text);
+    let mut out = String::with_capacity(src.len());
     let mut pending_space = false;
-    for c in text
-        .nfkc()
-        .filter(|c| !is_ignorable(*c))
-        .flat_map(char::to_lowercase)
-    {
+    for c in src.chars().filter(|c| !is_ignorable(*c)) {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
         } else {
@@ -108,9 +182,16 @@ pub fn normalize_text(text: &str) -> String {
                 out.push(' ');
                 pending_space = false;
             }
-            out.push(c);
+            push_lower(&mut out, c, |l| l);
         }
     }
+    // Lower-casing can produce whitespace only from whitespace; nothing to collapse again.
+    LAST.with(|l| {
+        let mut l = l.borrow_mut();
+        l.0.clear();
+        l.0.push_str(text);
+        l.1.clone_from(&out);
+    });
     out
 }
 
@@ -268,6 +349,27 @@ pub fn watch_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plainly_nfkc_agrees_with_the_quick_check() {
+        use unicode_normalization::{IsNormalized, is_nfkc_quick};
+        for t in [
+            "Hello, world",
+            "الأردنُّ وزيرٌ",
+            "Ça coûte 3 € — «bien»",
+            "shadda then fatha: \u{0651}\u{064E}",
+            "fatha then shadda: \u{064E}\u{0651}",
+            "ﻻ ligature",
+            "\u{00A0}nbsp",
+        ] {
+            if plainly_nfkc(t) {
+                assert_eq!(is_nfkc_quick(t.chars()), IsNormalized::Yes, "{t:?}");
+            }
+        }
+        assert!(plainly_nfkc("الأردن Jordan"));
+        assert!(!plainly_nfkc("shadda then fatha: \u{0651}\u{064E}"));
+        assert_eq!(nfkc("\u{0651}\u{064E}"), "\u{064E}\u{0651}");
+    }
 
     #[test]
     fn tracking_removed() {

@@ -1352,7 +1352,7 @@ pub async fn poll_all_with_progress(
 ) -> Vec<PollReport> {
     let seq = Arc::new(Sequencer::default());
     // Feeds in flight at once: enough to keep every fetch permit busy.
-    let window = ctx.config.fetch.concurrency.max(1) * 2;
+    let window = (ctx.config.fetch.concurrency / 2).max(4);
     let polls = feeds.iter().enumerate().map(|(index, f)| {
         let turn = Turn {
             seq: Arc::clone(&seq),

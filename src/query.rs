@@ -10,8 +10,8 @@ pub mod table;
 
 use crate::model::{Article, ArticleId};
 use crate::search::SearchQuery;
-use crate::store::search::{Position, position, split_position};
-use crate::store::{Store, StoreError, sort_time};
+use crate::store::search::{Articles, Position, position, split_position};
+use crate::store::{StoreError, sort_time};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
@@ -204,7 +204,7 @@ fn passes(a: &Article, f: &Filter, search: Option<&SearchQuery>) -> bool {
 ///
 /// # Errors
 /// On store failure.
-pub fn run(store: &Store, filter: &Filter) -> Result<Vec<Article>, StoreError> {
+pub fn run(store: &dyn Articles, filter: &Filter) -> Result<Vec<Article>, StoreError> {
     Ok(run_page(store, filter)?.articles)
 }
 
@@ -213,7 +213,7 @@ pub fn run(store: &Store, filter: &Filter) -> Result<Vec<Article>, StoreError> {
 ///
 /// # Errors
 /// On store failure.
-pub fn run_page(store: &Store, filter: &Filter) -> Result<Page, StoreError> {
+pub fn run_page(store: &dyn Articles, filter: &Filter) -> Result<Page, StoreError> {
     let search = filter
         .search
         .as_deref()
@@ -241,7 +241,7 @@ pub fn run_page(store: &Store, filter: &Filter) -> Result<Page, StoreError> {
                             )
                         })
                     });
-                    Box::new(store.search_positions(&q.required, before, filter.since)?)
+                    store.search(&q.required, before, filter.since)?
                 }
                 None => {
                     let feed = match filter.feeds.as_slice() {
@@ -317,7 +317,7 @@ pub fn cursor_of(a: &Article, order: Order) -> Cursor {
 ///
 /// # Errors
 /// On store failure.
-pub fn find(store: &Store, id: &str) -> Result<Option<Article>, StoreError> {
+pub fn find(store: &dyn Articles, id: &str) -> Result<Option<Article>, StoreError> {
     store.article(&ArticleId(id.trim().to_ascii_lowercase()))
 }
 
@@ -326,7 +326,7 @@ pub fn find(store: &Store, id: &str) -> Result<Option<Article>, StoreError> {
 ///
 /// # Errors
 /// On store failure.
-pub fn duplicates(store: &Store) -> Result<Vec<Article>, StoreError> {
+pub fn duplicates(store: &dyn Articles) -> Result<Vec<Article>, StoreError> {
     let mut groups = Vec::new();
     for item in store.ids_newest_first(None, None, None) {
         let (_, id) = item?;

@@ -6,8 +6,6 @@
 //! end of a word, with ta marbuta or ha, with or without tashkeel and tatweel, and with Eastern
 //! Arabic or ASCII digits; each pair folds to one form, so `الاردن` finds `الأردن`.
 
-use unicode_normalization::UnicodeNormalization;
-
 /// Longest token indexed, in bytes; longer runs (base64 blobs, URLs) are cut there.
 pub const MAX_TOKEN_BYTES: usize = 64;
 
@@ -17,6 +15,17 @@ fn is_dropped(c: char) -> bool {
     matches!(c as u32,
         0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0640
         | 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0x061C | 0xFEFF | 0x00AD)
+}
+
+/// Whether `c` belongs to a word (a letter or digit): `char::is_alphanumeric` with fast
+/// paths for ASCII and the Arabic block, which are most of our text.
+#[inline]
+pub fn is_word_char(c: char) -> bool {
+    match c as u32 {
+        0..=0x7F => c.is_ascii_alphanumeric(),
+        0x621..=0x63A | 0x641..=0x64A | 0x660..=0x669 | 0x671..=0x6D3 | 0x6F0..=0x6F9 => true,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 /// Maps one (NFKC, lower-cased) character to its folded form.
@@ -38,11 +47,10 @@ fn fold_char(c: char) -> char {
 /// Folds text for matching: NFKC, lower case, Arabic variants unified, marks and invisible
 /// characters dropped. Word boundaries are kept as they were.
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.nfkc().filter(|c| !is_dropped(*c)) {
-        for l in c.to_lowercase() {
-            out.push(fold_char(l));
-        }
+    let src = crate::dedup::nfkc(text);
+    let mut out = String::with_capacity(src.len());
+    for c in src.chars().filter(|c| !is_dropped(*c)) {
+        crate::dedup::push_lower(&mut out, c, fold_char);
     }
     out
 }
@@ -50,7 +58,7 @@ pub fn fold(text: &str) -> String {
 /// The folded tokens of `text`, in order (with repeats): runs of letters and digits.
 pub fn tokens(text: &str) -> Vec<String> {
     fold(text)
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !is_word_char(c))
         .filter(|t| !t.is_empty())
         .map(|t| {
             let mut end = t.len().min(MAX_TOKEN_BYTES);
@@ -60,6 +68,28 @@ pub fn tokens(text: &str) -> Vec<String> {
             t[..end].to_string()
         })
         .collect()
+}
+
+/// The text an article is indexed under: the folded tokens of its title and text (see
+/// [`tokens`]) separated by single spaces, with repeats — the index counts each once. One
+/// string, no allocation per token: bodies run to thousands of words.
+pub fn index_text(title: &str, text: &str) -> String {
+    let mut out = String::with_capacity(title.len() + text.len() + 2);
+    for part in [title, text] {
+        let folded = fold(part);
+        for t in folded
+            .split(|c: char| !is_word_char(c))
+            .filter(|t| !t.is_empty())
+        {
+            let mut end = t.len().min(MAX_TOKEN_BYTES);
+            while !t.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push_str(&t[..end]);
+            out.push(' ');
+        }
+    }
+    out
 }
 
 /// The distinct tokens an article is indexed under: its title and its text.
@@ -158,6 +188,15 @@ fn contains_phrase(doc: &[String], phrase: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_chars_match_is_alphanumeric() {
+        for u in 0..0x3000u32 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_word_char(c), c.is_alphanumeric(), "U+{u:04X}");
+            }
+        }
+    }
 
     #[test]
     fn arabic_variants_fold_together() {

@@ -264,6 +264,29 @@ fn decode<T: for<'de> Deserialize<'de>>(tree: &'static str, bytes: &[u8]) -> Res
     }
 }
 
+fn read_body(
+    log: &bodies::BodyLog,
+    tree: &'static str,
+    r: bodies::BodyRef,
+) -> Result<bodies::Body, StoreError> {
+    log.read(r).map_err(|message| StoreError::Corrupt {
+        tree,
+        message: format!("{} ({message})", log.path().display()),
+    })
+}
+
+/// Decodes an `articles` value, reading its body from `log`.
+fn decode_article_with(log: &bodies::BodyLog, bytes: &[u8]) -> Result<Article, StoreError> {
+    let s: Stored<Article> = decode("articles", bytes)?;
+    let mut a = s.doc;
+    if let Some(r) = s.body {
+        let b = read_body(log, "articles", r)?;
+        a.text = b.text;
+        a.html = b.html;
+    }
+    Ok(a)
+}
+
 fn watch_key(feed: &str, t: DateTime<Utc>, id: &ArticleId) -> Vec<u8> {
     feed_time_key(feed, t, id)
 }
@@ -378,13 +401,17 @@ impl Store {
             path: body_path.display().to_string(),
             message,
         })?;
+        let body_log = std::sync::Arc::new(body_log);
         let search_pending = tree("search_pending")?;
-        let (index, created) =
-            search::SearchIndex::open(&path.join(search::DIR), search_pending.clone())?;
+        let (index, created) = search::SearchIndex::open(
+            &path.join(search::DIR),
+            search_pending.clone(),
+            std::sync::Arc::clone(&body_log),
+        )?;
         let store = Store {
             search_pending,
             search: std::sync::Arc::new(index),
-            bodies: std::sync::Arc::new(body_log),
+            bodies: body_log,
             meta: tree("meta")?,
             feed_state: tree("feed_state")?,
             articles: tree("articles")?,
@@ -433,7 +460,11 @@ impl Store {
 
     /// The body reference of a stored article, if it has one (v2 values keep bodies inline).
     fn body_ref(&self, id: &ArticleId) -> Result<Option<bodies::BodyRef>, StoreError> {
-        match self.articles.get(id.0.as_bytes()).map_err(|e| self.err(e))? {
+        match self
+            .articles
+            .get(id.0.as_bytes())
+            .map_err(|e| self.err(e))?
+        {
             Some(v) => Ok(decode::<BodyOnly>("articles", &v)?.body),
             None => Ok(None),
         }
@@ -463,29 +494,15 @@ impl Store {
         })
     }
 
-    fn read_body(&self, tree: &'static str, r: bodies::BodyRef) -> Result<bodies::Body, StoreError> {
-        self.bodies.read(r).map_err(|message| StoreError::Corrupt {
-            tree,
-            message: format!("{} ({message})", self.bodies.path().display()),
-        })
-    }
-
     fn decode_article(&self, bytes: &[u8]) -> Result<Article, StoreError> {
-        let s: Stored<Article> = decode("articles", bytes)?;
-        let mut a = s.doc;
-        if let Some(r) = s.body {
-            let b = self.read_body("articles", r)?;
-            a.text = b.text;
-            a.html = b.html;
-        }
-        Ok(a)
+        decode_article_with(&self.bodies, bytes)
     }
 
     fn decode_revision(&self, bytes: &[u8]) -> Result<Revision, StoreError> {
         let s: Stored<Revision> = decode("revisions", bytes)?;
         let mut r = s.doc;
         if let Some(b) = s.body {
-            let b = self.read_body("revisions", b)?;
+            let b = read_body(&self.bodies, "revisions", b)?;
             r.text = b.text;
             r.html = b.html;
         }
@@ -719,7 +736,10 @@ impl Store {
                 } else {
                     self.append_body(&r.text, &r.html)?
                 };
-                Some((revision_key(&r.article, r.number), self.encode_revision(r, body)))
+                Some((
+                    revision_key(&r.article, r.number),
+                    self.encode_revision(r, body),
+                ))
             }
             None => None,
         };
@@ -788,6 +808,9 @@ impl Store {
                 )| {
                     articles.insert(a.id.0.as_bytes(), article_bytes.as_slice())?;
                     pending.insert(a.id.0.as_bytes(), &[] as &[u8])?;
+                    for (k, _) in &others {
+                        pending.insert(k.as_slice(), &[] as &[u8])?;
+                    }
                     for (k, v) in &others {
                         articles.insert(k.as_slice(), v.as_slice())?;
                     }
@@ -835,8 +858,12 @@ impl Store {
                 message: "transaction aborted".into(),
             },
         })?;
-        // The search index follows every revision (see `store::search`).
-        self.index_article(a)
+        // The search index follows every write (see `store::search`).
+        self.index_article(a, &article_bytes)?;
+        for (o, (_, bytes)) in w.others.iter().zip(&others) {
+            self.index_article(o, bytes)?;
+        }
+        Ok(())
     }
 
     /// Article ids newest first (by publication time, else first seen), optionally of one feed

@@ -405,7 +405,7 @@ pub fn judge(result: &Result<Extracted, ExtractError>, feed_text: &str) -> Extra
 
 /// Words in a text (runs of alphanumeric characters), for [`judge`].
 pub fn word_count(text: &str) -> usize {
-    text.split(|c: char| !c.is_alphanumeric())
+    text.split(|c: char| !crate::search::is_word_char(c))
         .filter(|w| !w.is_empty())
         .count()
 }

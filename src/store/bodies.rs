@@ -87,6 +87,21 @@ impl BodyLog {
         })
     }
 
+    /// Opens an existing log for reading only (a [`super::search::ReadView`]).
+    ///
+    /// # Errors
+    /// The I/O error, as text.
+    pub fn open_read(path: &Path) -> Result<BodyLog, String> {
+        let file = File::open(path).map_err(|e| e.to_string())?;
+        let end = file.metadata().map_err(|e| e.to_string())?.len();
+        Ok(BodyLog {
+            path: path.to_path_buf(),
+            file,
+            end: Mutex::new(end),
+            dirty: AtomicBool::new(false),
+        })
+    }
+
     /// The log's path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -109,7 +124,8 @@ impl BodyLog {
     pub fn append(&self, text: &str, html: &str) -> Result<BodyRef, String> {
         let json = serde_json::to_vec(&BodyOut { text, html }).map_err(|e| e.to_string())?;
         let payload = lz4_flex::compress_prepend_size(&json);
-        let plen = u32::try_from(payload.len()).map_err(|_| "body larger than 4 GiB".to_string())?;
+        let plen =
+            u32::try_from(payload.len()).map_err(|_| "body larger than 4 GiB".to_string())?;
         let mut rec = Vec::with_capacity(HEADER + payload.len());
         rec.extend_from_slice(MAGIC);
         rec.extend_from_slice(&plen.to_le_bytes());

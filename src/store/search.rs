@@ -6,6 +6,15 @@
 //! | `id` | string, stored | article id |
 //! | `t` | i64, indexed + fast | sort time (published, else first seen), ms since the epoch UTC |
 //! | `tok` | text, whitespace-tokenised, doc ids only | the article's distinct folded tokens (title, tags, text; see [`crate::search::index_tokens`]) |
+//! | `feed` | string, multi-valued | every feed the article was seen in |
+//! | `meta` | bytes, stored | the article's `articles` value (metadata + body reference) |
+//!
+//! With `meta` the index alone answers `query` and `export` on a store no process holds
+//! ([`ReadView`]): it opens by `mmap` in a few milliseconds, while sled rebuilds its page
+//! table from disk on every open (20–30 ms for 20,000 articles, growing with the store).
+//! A marker file, `search/.uncommitted`, exists while documents wait for a commit; a
+//! [`ReadView`] refuses a store with the marker (a crashed writer) or a locked store (a
+//! running daemon), and the CLI then opens sled (which repairs) or asks the daemon.
 //!
 //! A search is a conjunction of term queries ordered by `t`, newest first, fetched in pages;
 //! within one millisecond ties are ordered by id, so a result [`Position`] (sortable ms + id)
@@ -24,16 +33,17 @@
 //! commits), and a search re-checks every hit against the stored article (`query::passes`),
 //! so a stale or orphaned document can never produce a wrong result.
 
-use super::{Store, StoreError, sort_time, sortable_ms};
+use super::bodies::BodyLog;
+use super::{Store, StoreError, TimeIter, sort_time, sortable_ms};
 use crate::model::{Article, ArticleId};
 use chrono::{DateTime, Utc};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -59,6 +69,9 @@ const COMMIT_DOCS: usize = 2_000;
 /// The analyzer name registered for `tok`.
 const TOKENIZER: &str = "feedkeeper_ws";
 
+/// Exists while documents wait for a commit (see the module doc).
+const MARKER: &str = ".uncommitted";
+
 /// The position of an article in time order: sortable ms + id (the order of `by_time` keys).
 pub type Position = Vec<u8>;
 
@@ -80,6 +93,8 @@ struct Fields {
     id: Field,
     t: Field,
     tok: Field,
+    feed: Field,
+    meta: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -94,7 +109,175 @@ fn schema() -> (Schema, Fields) {
                 .set_index_option(IndexRecordOption::Basic),
         ),
     );
-    (b.build(), Fields { id, t, tok })
+    let feed = b.add_text_field("feed", STRING);
+    let meta = b.add_bytes_field("meta", STORED);
+    (
+        b.build(),
+        Fields {
+            id,
+            t,
+            tok,
+            feed,
+            meta,
+        },
+    )
+}
+
+fn search_err(dir: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Search {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// One hit: sort time (ms), article id, the stored `articles` value.
+type Hit = (i64, String, Vec<u8>);
+
+/// Read access to an index: what both the store and a [`ReadView`] search with.
+pub(crate) struct IndexRead {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl IndexRead {
+    /// Opens the index in `dir` (creating an empty one when `create` and it is missing).
+    fn open(dir: &Path, create: bool) -> tantivy::Result<IndexRead> {
+        let (schema, fields) = schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = if create {
+            Index::open_or_create(mmap, schema)?
+        } else {
+            let index = Index::open(mmap)?;
+            if index.schema() != schema {
+                return Err(tantivy::TantivyError::SchemaError(
+                    "index of another layout".into(),
+                ));
+            }
+            index
+        };
+        index.tokenizers().register(
+            TOKENIZER,
+            TextAnalyzer::from(WhitespaceTokenizer::default()),
+        );
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(IndexRead {
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+        search_err(&self.dir, e)
+    }
+
+    /// Up to `limit` hits of `terms` (and `feed`) with `floor_ms <= t <= ceil_ms`, newest
+    /// first.
+    fn page(
+        &self,
+        terms: &[String],
+        feed: Option<&str>,
+        floor_ms: Option<i64>,
+        ceil_ms: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let f = &self.fields;
+        let term = |t: Term| -> (Occur, Box<dyn Query>) {
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+            )
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .map(|t| term(Term::from_field_text(f.tok, t)))
+            .collect();
+        if let Some(name) = feed {
+            clauses.push(term(Term::from_field_text(f.feed, name)));
+        }
+        if floor_ms.is_some() || ceil_ms.is_some() {
+            let bound = |v: Option<i64>| match v {
+                Some(ms) => Bound::Included(Term::from_field_i64(f.t, ms)),
+                None => Bound::Unbounded,
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(floor_ms), bound(ceil_ms))),
+            ));
+        }
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let searcher = self.reader.searcher();
+        let hits: Vec<(i64, DocAddress)> = searcher
+            .search(
+                &query,
+                &TopDocs::with_limit(limit).order_by_fast_field::<i64>("t", Order::Desc),
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(hits.len());
+        for (t, addr) in hits {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| self.err(e))?;
+            let id = doc.get_first(f.id).and_then(|v| v.as_str());
+            let meta = doc.get_first(f.meta).and_then(|v| v.as_bytes());
+            if let (Some(id), Some(meta)) = (id, meta) {
+                out.push((t, id.to_string(), meta.to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored `articles` value of `id`.
+    fn meta_of(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let f = &self.fields;
+        let q = TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic);
+        let searcher = self.reader.searcher();
+        let hits = searcher
+            .search(&q, &TopDocs::with_limit(1))
+            .map_err(|e| self.err(e))?;
+        let Some((_, addr)) = hits.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*addr).map_err(|e| self.err(e))?;
+        Ok(doc
+            .get_first(f.meta)
+            .and_then(|v| v.as_bytes())
+            .map(<[u8]>::to_vec))
+    }
+
+    fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Hits newest first (see [`HitIter`]).
+    fn hits<'a>(
+        &'a self,
+        terms: Vec<String>,
+        feed: Option<String>,
+        before: Option<Position>,
+        since: Option<DateTime<Utc>>,
+        cache: Option<&'a Mutex<HashMap<String, Vec<u8>>>>,
+    ) -> HitIter<'a> {
+        HitIter {
+            index: self,
+            terms,
+            feed,
+            bound: before,
+            floor_ms: since.map(|s| s.timestamp_millis()),
+            buf: VecDeque::new(),
+            page: 64,
+            exhausted: false,
+            cache,
+        }
+    }
 }
 
 struct WriterState {
@@ -107,73 +290,62 @@ struct WriterState {
 /// The open search index of a store. Shared by every clone of the [`Store`]; the writer is
 /// created on the first write and commits on drop.
 pub(crate) struct SearchIndex {
-    dir: PathBuf,
-    index: Index,
-    reader: IndexReader,
-    fields: Fields,
+    read: IndexRead,
     state: Mutex<WriterState>,
     /// The store's `search_pending` tree: ids written to sled and not yet committed here.
     pending: sled::Tree,
-}
-
-fn search_err(dir: &Path, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Search {
-        path: dir.display().to_string(),
-        message: e.to_string(),
-    }
+    /// The store's body log, synced (with sled) before every commit.
+    bodies: Arc<BodyLog>,
 }
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when missing. Returns whether it was created
     /// (the caller then fills it from the articles).
-    pub(crate) fn open(dir: &Path, pending: sled::Tree) -> Result<(SearchIndex, bool), StoreError> {
-        let (schema, fields) = schema();
+    pub(crate) fn open(
+        dir: &Path,
+        pending: sled::Tree,
+        bodies: Arc<BodyLog>,
+    ) -> Result<(SearchIndex, bool), StoreError> {
         let existed = dir.join("meta.json").exists();
         if !existed {
             std::fs::create_dir_all(dir).map_err(|e| search_err(dir, e))?;
         }
-        let open = || -> tantivy::Result<Index> {
-            let mmap = tantivy::directory::MmapDirectory::open(dir)?;
-            Index::open_or_create(mmap, schema.clone())
+        let opened = if existed {
+            IndexRead::open(dir, false)
+        } else {
+            IndexRead::open(dir, true)
         };
-        let (index, created) = match open() {
-            Ok(i) => (i, !existed),
+        let (read, created) = match opened {
+            Ok(r) => (r, !existed),
             Err(e) => {
-                // A damaged or foreign index is only a cache of the articles: rebuild it.
+                // A damaged index, or one of another layout, is only a copy of the
+                // articles: rebuild it.
                 tracing::warn!(path = %dir.display(), error = %e, "search index unreadable; rebuilding it");
                 std::fs::remove_dir_all(dir).map_err(|e| search_err(dir, e))?;
                 std::fs::create_dir_all(dir).map_err(|e| search_err(dir, e))?;
-                (open().map_err(|e| search_err(dir, e))?, true)
+                (
+                    IndexRead::open(dir, true).map_err(|e| search_err(dir, e))?,
+                    true,
+                )
             }
         };
-        index.tokenizers().register(
-            TOKENIZER,
-            TextAnalyzer::from(WhitespaceTokenizer::default()),
-        );
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e| search_err(dir, e))?;
         Ok((
             SearchIndex {
-                dir: dir.to_path_buf(),
-                index,
-                reader,
-                fields,
+                read,
                 state: Mutex::new(WriterState {
                     writer: None,
                     uncommitted: Vec::new(),
                     last_commit: Instant::now(),
                 }),
                 pending,
+                bodies,
             },
             created,
         ))
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
-        search_err(&self.dir, e)
+        self.read.err(e)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
@@ -188,10 +360,14 @@ impl SearchIndex {
         let mut st = self.lock();
         if st.writer.is_none() {
             let w = self
+                .read
                 .index
                 .writer_with_num_threads(1, WRITER_BYTES)
                 .map_err(|e| self.err(e))?;
             st.writer = Some(w);
+        }
+        if st.uncommitted.is_empty() {
+            std::fs::write(self.read.dir.join(MARKER), b"").map_err(|e| self.err(e))?;
         }
         let WriterState {
             writer,
@@ -204,20 +380,20 @@ impl SearchIndex {
         }
     }
 
-    /// Replaces the document of `a` (deletes any older one, adds the current one).
-    fn put(&self, a: &Article) -> Result<(), StoreError> {
-        let f = &self.fields;
-        let mut text = String::new();
-        for t in
-            crate::search::index_tokens(&a.title, &format!("{}\n{}", a.tags.join("\n"), a.text))
-        {
-            text.push_str(&t);
-            text.push(' ');
-        }
+    /// Replaces the document of `a` (deletes any older one, adds the current one); `meta`
+    /// is its `articles` value.
+    fn put(&self, a: &Article, meta: &[u8]) -> Result<(), StoreError> {
+        let f = &self.read.fields;
+        let text =
+            crate::search::index_text(&a.title, &format!("{}\n{}", a.tags.join("\n"), a.text));
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &a.id.0);
         doc.add_i64(f.t, sort_time(a).timestamp_millis());
         doc.add_text(f.tok, &text);
+        for feed in super::feeds_of(a) {
+            doc.add_text(f.feed, feed);
+        }
+        doc.add_bytes(f.meta, meta);
         self.with_writer(|w, pending| {
             w.delete_term(Term::from_field_text(f.id, &a.id.0));
             w.add_document(doc)?;
@@ -228,7 +404,7 @@ impl SearchIndex {
 
     /// Deletes the document of `id`.
     fn delete(&self, id: &ArticleId) -> Result<(), StoreError> {
-        let f = self.fields.id;
+        let f = self.read.fields.id;
         self.with_writer(|w, pending| {
             w.delete_term(Term::from_field_text(f, &id.0));
             pending.push(id.clone());
@@ -246,16 +422,20 @@ impl SearchIndex {
         if !force && st.last_commit.elapsed() < COMMIT_EVERY && st.uncommitted.len() < COMMIT_DOCS {
             return Ok(());
         }
-        Self::commit_locked(&self.dir, &self.pending, &mut st)?;
+        Self::commit_locked(&self.read.dir, &self.pending, &self.bodies, &mut st)?;
         drop(st);
-        self.reader.reload().map_err(|e| self.err(e))
+        self.read.reader.reload().map_err(|e| self.err(e))
     }
 
     fn commit_locked(
         dir: &Path,
         pending: &sled::Tree,
+        bodies: &BodyLog,
         st: &mut WriterState,
     ) -> Result<(), StoreError> {
+        // What the index is about to name must be durable first: bodies, then sled.
+        bodies.sync().map_err(|e| search_err(dir, e))?;
+        pending.flush().map_err(|e| search_err(dir, e))?;
         if let Some(w) = st.writer.as_mut() {
             w.commit().map_err(|e| search_err(dir, e))?;
         }
@@ -264,64 +444,20 @@ impl SearchIndex {
         for id in st.uncommitted.drain(..) {
             batch.remove(id.0.as_bytes());
         }
-        pending.apply_batch(batch).map_err(|e| search_err(dir, e))
+        pending.apply_batch(batch).map_err(|e| search_err(dir, e))?;
+        match std::fs::remove_file(dir.join(MARKER)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(search_err(dir, e)),
+            _ => Ok(()),
+        }
     }
 
     fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.read.num_docs()
     }
 
     /// Deletes every document (for a rebuild).
     fn clear(&self) -> Result<(), StoreError> {
         self.with_writer(|w, _| w.delete_all_documents().map(|_| ()))
-    }
-
-    /// Up to `limit` hits of `terms` with `floor_ms <= t <= ceil_ms`, newest first:
-    /// (t in ms, article id).
-    fn page(
-        &self,
-        terms: &[String],
-        floor_ms: Option<i64>,
-        ceil_ms: Option<i64>,
-        limit: usize,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
-        let f = &self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .iter()
-            .map(|t| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(f.tok, t),
-                    IndexRecordOption::Basic,
-                ));
-                (Occur::Must, q)
-            })
-            .collect();
-        if floor_ms.is_some() || ceil_ms.is_some() {
-            let bound = |v: Option<i64>| match v {
-                Some(ms) => Bound::Included(Term::from_field_i64(f.t, ms)),
-                None => Bound::Unbounded,
-            };
-            clauses.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(bound(floor_ms), bound(ceil_ms))),
-            ));
-        }
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        let hits: Vec<(i64, DocAddress)> = searcher
-            .search(
-                &query,
-                &TopDocs::with_limit(limit).order_by_fast_field::<i64>("t", Order::Desc),
-            )
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(hits.len());
-        for (t, addr) in hits {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| self.err(e))?;
-            if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_str()) {
-                out.push((t, id.to_string()));
-            }
-        }
-        Ok(out)
     }
 }
 
@@ -332,22 +468,21 @@ impl Drop for SearchIndex {
             return;
         }
         // On failure the ids stay in `search_pending` and are re-indexed at the next open.
-        let done = Self::commit_locked(&self.dir, &self.pending, st)
-            .and_then(|()| self.pending.flush().map_err(|e| search_err(&self.dir, e)));
+        let dir = &self.read.dir;
+        let done = Self::commit_locked(dir, &self.pending, &self.bodies, st)
+            .and_then(|()| self.pending.flush().map_err(|e| search_err(dir, e)));
         if let Err(e) = done {
-            tracing::warn!(path = %self.dir.display(), error = %e, "search index commit failed");
+            tracing::warn!(path = %dir.display(), error = %e, "search index commit failed");
         }
     }
 }
 
 impl Store {
-    /// Indexes (or re-indexes) `article` for search; called by [`Store::write`] after the
-    /// article's transaction, which recorded the id in `search_pending`.
-    ///
-    /// # Errors
-    /// On an index failure.
-    pub fn index_article(&self, article: &Article) -> Result<(), StoreError> {
-        self.search.put(article)
+    /// Indexes (or re-indexes) `article`, whose `articles` value is `meta`; called by
+    /// [`Store::write`] after the article's transaction, which recorded the id in
+    /// `search_pending`.
+    pub(crate) fn index_article(&self, article: &Article, meta: &[u8]) -> Result<(), StoreError> {
+        self.search.put(article, meta)
     }
 
     /// Removes an article from the search index (garbage collection).
@@ -361,23 +496,47 @@ impl Store {
         self.search.commit(force)
     }
 
+    /// (Re-)indexes the stored article `id`, or drops its document when it is gone.
+    fn index_stored(&self, id: &ArticleId) -> Result<(), StoreError> {
+        match self
+            .articles
+            .get(id.0.as_bytes())
+            .map_err(|e| self.err(e))?
+        {
+            Some(v) => {
+                let a = self.decode_article(&v)?;
+                self.search.put(&a, &v)
+            }
+            None => self.search.delete(id),
+        }
+    }
+
     /// Re-indexes the ids left in `search_pending` by an interrupted run (see the module doc).
     pub(crate) fn repair_search(&self) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for k in self.search_pending.iter().keys() {
-            let k = k.map_err(|e| self.err(e))?;
-            let id = ArticleId(String::from_utf8_lossy(&k).into_owned());
-            match self.article(&id)? {
-                Some(a) => self.search.put(&a)?,
-                None => self.search.delete(&id)?,
-            }
-            n += 1;
+        let ids: Vec<ArticleId> = self
+            .search_pending
+            .iter()
+            .keys()
+            .map(|k| k.map(|k| ArticleId(String::from_utf8_lossy(&k).into_owned())))
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        for id in &ids {
+            self.index_stored(id)?;
         }
-        if n > 0 {
-            tracing::info!(path = %self.path, articles = n, "search index: re-indexed articles of an interrupted run");
+        if !ids.is_empty() {
+            tracing::info!(path = %self.path, articles = ids.len(), "search index: re-indexed articles of an interrupted run");
             self.commit_search(true)?;
         }
-        Ok(n)
+        // A marker left by a writer that died after its last commit: nothing is missing.
+        if self.search.lock().uncommitted.is_empty() {
+            let marker = self.search.read.dir.join(MARKER);
+            if let Err(e) = std::fs::remove_file(&marker) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    return Err(self.search.err(e));
+                }
+            }
+        }
+        Ok(ids.len())
     }
 
     /// Drops and rebuilds the search index from every stored article; returns the number of
@@ -389,8 +548,9 @@ impl Store {
         self.search.clear()?;
         let mut n = 0;
         for v in self.articles.iter().values() {
-            let a: Article = self.decode_article(&v.map_err(|e| self.err(e))?)?;
-            self.search.put(&a)?;
+            let v = v.map_err(|e| self.err(e))?;
+            let a: Article = self.decode_article(&v)?;
+            self.search.put(&a, &v)?;
             n += 1;
         }
         // Everything is indexed now, including what an interrupted run left pending.
@@ -442,33 +602,37 @@ impl Store {
         tokens: &[String],
         before: Option<Position>,
         since: Option<DateTime<Utc>>,
-    ) -> Result<SearchIter<'a>, StoreError> {
+    ) -> Result<HitIter<'a>, StoreError> {
         self.commit_search(true)?;
-        Ok(SearchIter {
-            store: self,
-            terms: tokens.to_vec(),
-            bound: before,
-            floor_ms: since.map(|s| s.timestamp_millis()),
-            buf: VecDeque::new(),
-            page: 64,
-            exhausted: tokens.is_empty(),
-        })
+        let mut it = self
+            .search
+            .read
+            .hits(tokens.to_vec(), None, before, since, None);
+        it.exhausted = tokens.is_empty();
+        Ok(it)
     }
 }
 
-/// Iterator of [`Store::search_positions`]: pages of index hits, newest first.
-pub struct SearchIter<'a> {
-    store: &'a Store,
+/// Iterator of index hits, newest first, fetched in pages: `(sort time, article id)`.
+pub struct HitIter<'a> {
+    index: &'a IndexRead,
     terms: Vec<String>,
+    feed: Option<String>,
     /// Exclusive upper bound of the next answer; `None` = unbounded.
     bound: Option<Position>,
     floor_ms: Option<i64>,
     buf: VecDeque<Position>,
     page: usize,
     exhausted: bool,
+    /// Where a [`ReadView`] keeps the stored values of the hits, to answer `article` without
+    /// a second lookup.
+    cache: Option<&'a Mutex<HashMap<String, Vec<u8>>>>,
 }
 
-impl SearchIter<'_> {
+/// The former name of [`HitIter`].
+pub type SearchIter<'a> = HitIter<'a>;
+
+impl HitIter<'_> {
     /// Fetches the next page of hits below `bound` into `buf`.
     fn fill(&mut self) -> Result<(), StoreError> {
         let ceil_ms = self
@@ -477,46 +641,60 @@ impl SearchIter<'_> {
             .and_then(super::from_sortable_ms)
             .map(|t| t.timestamp_millis());
         loop {
-            let hits = self
-                .store
-                .search
-                .page(&self.terms, self.floor_ms, ceil_ms, self.page)?;
+            let hits = self.index.page(
+                &self.terms,
+                self.feed.as_deref(),
+                self.floor_ms,
+                ceil_ms,
+                self.page,
+            )?;
             let full = hits.len() == self.page;
-            let mut ps: Vec<(i64, Position)> = hits
+            let mut ps: Vec<(i64, Position, Vec<u8>)> = hits
                 .into_iter()
-                .filter_map(|(t, id)| {
+                .filter_map(|(t, id, meta)| {
                     let when = DateTime::from_timestamp_millis(t)?;
-                    Some((t, position(when, &ArticleId(id))))
+                    Some((t, position(when, &ArticleId(id)), meta))
                 })
-                .filter(|(_, p)| self.bound.as_ref().is_none_or(|b| p < b))
+                .filter(|(_, p, _)| self.bound.as_ref().is_none_or(|b| p < b))
                 .collect();
             ps.sort_by(|a, b| b.1.cmp(&a.1));
             if full {
                 // The page may hold only some of the hits of its oldest millisecond: keep the
                 // newer ones; the next page starts at that millisecond again.
-                let Some(&(oldest, _)) = ps.last() else {
+                let Some(oldest) = ps.last().map(|x| x.0) else {
                     self.page *= 4;
                     continue;
                 };
-                if ps.iter().all(|(t, _)| *t == oldest) {
+                if ps.iter().all(|x| x.0 == oldest) {
                     self.page *= 4;
                     continue;
                 }
-                ps.retain(|(t, _)| *t > oldest);
+                ps.retain(|x| x.0 > oldest);
                 self.page = (self.page * 2).min(4096);
             } else {
                 self.exhausted = true;
             }
-            if let Some((_, p)) = ps.last() {
+            if let Some((_, p, _)) = ps.last() {
                 self.bound = Some(p.clone());
             }
-            self.buf.extend(ps.into_iter().map(|(_, p)| p));
+            if let Some(cache) = self.cache {
+                let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+                if c.len() > 20_000 {
+                    c.clear();
+                }
+                for (_, p, meta) in &ps {
+                    if let Some(id) = p.get(8..).and_then(|b| std::str::from_utf8(b).ok()) {
+                        c.insert(id.to_string(), meta.clone());
+                    }
+                }
+            }
+            self.buf.extend(ps.into_iter().map(|(_, p, _)| p));
             return Ok(());
         }
     }
 }
 
-impl Iterator for SearchIter<'_> {
+impl Iterator for HitIter<'_> {
     type Item = Result<(DateTime<Utc>, ArticleId), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -535,5 +713,194 @@ impl Iterator for SearchIter<'_> {
                 return Some(Err(e));
             }
         }
+    }
+}
+
+/// Read-only access to a store's articles through its search index and body log, without
+/// opening sled (see the module doc). Used by `query` and `export` when no process holds the
+/// store.
+pub struct ReadView {
+    index: IndexRead,
+    bodies: BodyLog,
+    cache: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+impl ReadView {
+    /// Opens the view of the store at `path`, or `None` when the view cannot be trusted: no
+    /// index, an index of another layout, documents left uncommitted by a crashed writer, or
+    /// a process (the daemon) holding the store. The caller then opens the store itself.
+    ///
+    /// # Errors
+    /// Never for the cases above; on an I/O error reading the index.
+    pub fn open(path: &Path) -> Result<Option<ReadView>, StoreError> {
+        let dir = path.join(DIR);
+        let body_path = path.join(super::bodies::FILE);
+        if !dir.join("meta.json").exists()
+            || dir.join(MARKER).exists()
+            || !body_path.exists()
+            || held(&path.join("db"))
+        {
+            return Ok(None);
+        }
+        let Ok(index) = IndexRead::open(&dir, false) else {
+            return Ok(None);
+        };
+        let bodies = BodyLog::open_read(&body_path).map_err(|message| StoreError::Body {
+            path: body_path.display().to_string(),
+            message,
+        })?;
+        Ok(Some(ReadView {
+            index,
+            bodies,
+            cache: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Number of articles.
+    pub fn article_count(&self) -> u64 {
+        self.index.num_docs()
+    }
+}
+
+/// Whether another process holds the lock sled takes on its `db` file.
+fn held(db: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(db) else {
+        return false;
+    };
+    match fs4::fs_std::FileExt::try_lock_exclusive(&f) {
+        Ok(true) => {
+            let _ = fs4::fs_std::FileExt::unlock(&f);
+            false
+        }
+        _ => true,
+    }
+}
+
+/// Read access to articles: from the store, or from a [`ReadView`].
+pub trait Articles {
+    /// Article ids newest first (by publication time, else first seen), optionally of one
+    /// feed, between `since` and `until` (inclusive).
+    fn ids_newest_first<'a>(
+        &'a self,
+        feed: Option<&str>,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> TimeIter<'a>;
+
+    /// Ids of articles indexed under every one of `tokens`, newest first, strictly before
+    /// `before`, not older than `since` (see [`Store::search_positions`]).
+    ///
+    /// # Errors
+    /// On an index failure.
+    fn search<'a>(
+        &'a self,
+        tokens: &[String],
+        before: Option<Position>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<TimeIter<'a>, StoreError>;
+
+    /// An article by id.
+    ///
+    /// # Errors
+    /// On I/O failure or a corrupt value.
+    fn article(&self, id: &ArticleId) -> Result<Option<Article>, StoreError>;
+
+    /// The sort time of the oldest article.
+    ///
+    /// # Errors
+    /// On I/O failure.
+    fn oldest_time(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+}
+
+impl Articles for Store {
+    fn ids_newest_first<'a>(
+        &'a self,
+        feed: Option<&str>,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> TimeIter<'a> {
+        Store::ids_newest_first(self, feed, since, until)
+    }
+
+    fn search<'a>(
+        &'a self,
+        tokens: &[String],
+        before: Option<Position>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<TimeIter<'a>, StoreError> {
+        Ok(Box::new(self.search_positions(tokens, before, since)?))
+    }
+
+    fn article(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        Store::article(self, id)
+    }
+
+    fn oldest_time(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Store::oldest_time(self)
+    }
+}
+
+impl Articles for ReadView {
+    fn ids_newest_first<'a>(
+        &'a self,
+        feed: Option<&str>,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> TimeIter<'a> {
+        let before = until.map(|u| {
+            position(
+                u + chrono::Duration::milliseconds(1),
+                &ArticleId(String::new()),
+            )
+        });
+        Box::new(self.index.hits(
+            Vec::new(),
+            feed.map(str::to_string),
+            before,
+            since,
+            Some(&self.cache),
+        ))
+    }
+
+    fn search<'a>(
+        &'a self,
+        tokens: &[String],
+        before: Option<Position>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<TimeIter<'a>, StoreError> {
+        let mut it = self
+            .index
+            .hits(tokens.to_vec(), None, before, since, Some(&self.cache));
+        it.exhausted = tokens.is_empty();
+        Ok(Box::new(it))
+    }
+
+    fn article(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id.0);
+        let meta = match cached {
+            Some(m) => m,
+            None => match self.index.meta_of(&id.0)? {
+                Some(m) => m,
+                None => return Ok(None),
+            },
+        };
+        super::decode_article_with(&self.bodies, &meta).map(Some)
+    }
+
+    fn oldest_time(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let searcher = self.index.reader.searcher();
+        let hits: Vec<(i64, DocAddress)> = searcher
+            .search(
+                &AllQuery,
+                &TopDocs::with_limit(1).order_by_fast_field::<i64>("t", Order::Asc),
+            )
+            .map_err(|e| self.index.err(e))?;
+        Ok(hits
+            .first()
+            .and_then(|(t, _)| DateTime::from_timestamp_millis(*t)))
     }
 }

@@ -349,3 +349,67 @@ fn reindex_rebuilds_the_search_index() {
     assert_eq!(ids(&cfg, &["--search", "الاردن"]), Vec::<String>::new());
     assert_eq!(ids(&cfg, &["--search", "اخر"]), vec!["عنوان آخر تماما"]);
 }
+
+/// `query` and `export` read a store nobody holds through its search index (no sled open);
+/// the view answers exactly what the store answers, and steps aside while a process holds
+/// the store or after a writer died with documents uncommitted.
+#[test]
+fn read_view_matches_the_store_and_steps_aside() {
+    use feedkeeper::store::search::ReadView;
+    let (dir, cfg) = setup();
+    let path = dir.path().join("store");
+    let titles = |v: Vec<Article>| v.into_iter().map(|a| a.title).collect::<Vec<_>>();
+    let view = ReadView::open(&path)
+        .unwrap()
+        .expect("a cleanly closed store has a read view");
+    let filter = feedkeeper::query::Filter::default();
+    let from_view = titles(feedkeeper::query::run(&view, &filter).unwrap());
+    let searched = feedkeeper::query::Filter {
+        search: Some("الاتصالات".into()),
+        ..Default::default()
+    };
+    let view_search = titles(feedkeeper::query::run(&view, &searched).unwrap());
+    let one_feed = feedkeeper::query::Filter {
+        feeds: vec!["cnn-en".into()],
+        ..Default::default()
+    };
+    let view_feed = titles(feedkeeper::query::run(&view, &one_feed).unwrap());
+    drop(view);
+    assert_eq!(from_view, vec![T_AR1, T_AR2, T_EN1, T_EN2]);
+    assert_eq!(view_search, vec![T_AR1, T_AR2]);
+    assert_eq!(view_feed, vec![T_EN2]);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        titles(feedkeeper::query::run(&store, &filter).unwrap()),
+        from_view
+    );
+    assert_eq!(
+        titles(feedkeeper::query::run(&store, &searched).unwrap()),
+        view_search
+    );
+    assert_eq!(
+        titles(feedkeeper::query::run(&store, &one_feed).unwrap()),
+        view_feed
+    );
+    // Held by a process: no view (the CLI asks the daemon instead).
+    assert!(ReadView::open(&path).unwrap().is_none());
+    drop(store);
+    // A writer that died with documents uncommitted leaves the marker: no view; the CLI
+    // opens the store, which re-indexes what was pending and clears the marker.
+    std::fs::write(path.join("search").join(".uncommitted"), b"").unwrap();
+    assert!(ReadView::open(&path).unwrap().is_none());
+    assert_eq!(ids(&cfg, &["--search", "الاردن"]), vec![T_AR1]);
+    assert!(ReadView::open(&path).unwrap().is_some());
+}
+
+/// Reading commands never create a store at a mistyped path.
+#[test]
+fn query_on_a_missing_store_is_an_error_not_an_empty_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let out = feedkeeper(&["query", "--config", &cfg]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no store at"), "{err}");
+    assert!(!dir.path().join("store").exists());
+}
