@@ -1,7 +1,8 @@
-//! Removing the contents of `<script>` (except JSON-LD), `<style>` and inline `<svg>`, and
-//! comments, before parsing. They are
-//! never article text, are often most of a news page's bytes, and tokenising them is most of
-//! the parser's time. A plain byte scan: no regex, no recursion, linear time.
+//! Removing the contents of `<script>` (except JSON-LD), `<style>`, inline `<svg>`, `<nav>`,
+//! `<template>` and `<select>`, and comments, before parsing. They are never article text
+//! (the flat tree marks all of them junk, see `dom`), are often most of a news page's bytes,
+//! and tokenising them is most of the parser's time. A plain byte scan: no regex, no
+//! recursion, linear time.
 
 use std::borrow::Cow;
 
@@ -22,7 +23,53 @@ fn find_close(hay: &str, name: &[u8]) -> Option<usize> {
     None
 }
 
-/// The page with script and style bodies emptied (JSON-LD scripts kept).
+/// Finds the `</name` (any case) that closes an element whose start tag was just read,
+/// counting nested `<name` start tags (menus inside menus), returning its offset.
+fn find_balanced_close(hay: &str, name: &[u8]) -> Option<usize> {
+    let b = hay.as_bytes();
+    let mut depth = 1usize;
+    let mut from = 0;
+    while let Some(p) = hay.get(from..)?.find('<') {
+        let at = from + p;
+        let rest = &b[at + 1..];
+        let (close, name_at) = match rest.first() {
+            Some(b'/') => (true, at + 2),
+            _ => (false, at + 1),
+        };
+        from = at + 1;
+        if !starts_with_ci(&b[name_at..], name) || !name_ends(b, name_at + name.len()) {
+            continue;
+        }
+        if close {
+            depth -= 1;
+            if depth == 0 {
+                return Some(at);
+            }
+        } else {
+            depth += 1;
+        }
+    }
+    None
+}
+
+/// Whether a tag name that would end at `at` really ends there (`<navbar>` is not `<nav>`).
+fn name_ends(b: &[u8], at: usize) -> bool {
+    !b.get(at)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b':')
+}
+
+/// Elements whose contents are emptied, and whether they nest (raw-text elements end at the
+/// first end tag; the others are matched by counting).
+const EMPTIED: [(&[u8], bool); 6] = [
+    (b"script", false),
+    (b"style", false),
+    (b"svg", true),
+    (b"nav", true),
+    (b"template", true),
+    (b"select", false),
+];
+
+/// The page with the contents of the [`EMPTIED`] elements removed (JSON-LD scripts kept).
 pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
     let b = html.as_bytes();
     let mut out: Option<String> = None;
@@ -45,21 +92,13 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
             i = copied;
             continue;
         }
-        let name: &[u8] = if starts_with_ci(rest, b"script") {
-            b"script"
-        } else if starts_with_ci(rest, b"style") {
-            b"style"
-        } else if starts_with_ci(rest, b"svg") {
-            b"svg"
-        } else {
+        let Some(&(name, nests)) = EMPTIED.iter().find(|(n, _)| starts_with_ci(rest, n)) else {
             i = lt + 1;
             continue;
         };
         // The name must end there (`<scripts>` is another element).
         let after = lt + 1 + name.len();
-        if b.get(after)
-            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
-        {
+        if !name_ends(b, after) {
             i = after;
             continue;
         }
@@ -76,11 +115,16 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
                 .windows(7)
                 .any(|w| w.eq_ignore_ascii_case(b"ld+json"));
         let body_start = gt + 1;
-        let Some(close) = html
-            .get(body_start..)
-            .and_then(|h| find_close(h, name))
-            .map(|c| body_start + c)
-        else {
+        let self_closed = b[gt - 1] == b'/' && name == b"svg";
+        let found = if self_closed {
+            Some(0)
+        } else if nests {
+            html.get(body_start..)
+                .and_then(|h| find_balanced_close(h, name))
+        } else {
+            html.get(body_start..).and_then(|h| find_close(h, name))
+        };
+        let Some(close) = found.map(|c| body_start + c) else {
             break;
         };
         if !keep && close > body_start {
@@ -89,7 +133,7 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
             o.push_str(&html[copied..body_start]);
             copied = close;
         }
-        i = close + 2;
+        i = if self_closed { body_start } else { close + 2 };
     }
     match out {
         None => Cow::Borrowed(html),
@@ -304,5 +348,26 @@ mod tests {
             "ab<svg viewBox=\"0 0 1 1\"></svg>c"
         );
         assert_eq!(prestrip("<p>é</p><"), "<p>é</p><");
+    }
+
+    #[test]
+    fn empties_menus_counting_nested_ones() {
+        assert_eq!(
+            prestrip(
+                "<nav class=m><ul><li><nav><a>x</a></nav><li>y</ul></NAV><p>body</p><navbar>k</navbar>"
+            ),
+            "<nav class=m></NAV><p>body</p><navbar>k</navbar>"
+        );
+        assert_eq!(
+            prestrip("<template><p>t</p></template><select><option>o</select><p>b</p>"),
+            "<template></template><select></select><p>b</p>"
+        );
+        // A self-closed <svg/> has no body: what follows it is kept.
+        assert_eq!(
+            prestrip("<svg/><p>kept</p><svg><path/></svg>"),
+            "<svg/><p>kept</p><svg></svg>"
+        );
+        // An unclosed menu is left alone.
+        assert_eq!(prestrip("<nav><p>a</p>"), "<nav><p>a</p>");
     }
 }
