@@ -9,6 +9,21 @@ use super::patterns;
 use scraper::node::Element;
 use scraper::{Html, Node};
 
+/// Attribute lookup by name without interning it. scraper's `Element::attr` turns the name
+/// into an atom (a hash and, for names outside the static set, a lock) and binary-searches;
+/// elements have a handful of attributes, so comparing the strings is several times cheaper
+/// on the hot paths that ask every element for `class`, `id` and `style`.
+pub(crate) trait AttrExt {
+    /// The value of attribute `name` (ASCII lower-case, as the parser stores names).
+    fn attr_str(&self, name: &str) -> Option<&str>;
+}
+
+impl AttrExt for Element {
+    fn attr_str(&self, name: &str) -> Option<&str> {
+        self.attrs().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
 /// Sentinel for "no parent".
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -170,13 +185,13 @@ fn is_junk_tag(tag: &str) -> bool {
 
 /// Whether the element is hidden from readers (`hidden`, `aria-hidden`, `display:none`).
 fn is_hidden(e: &Element) -> bool {
-    if e.attr("hidden").is_some() {
+    if e.attr_str("hidden").is_some() {
         return true;
     }
-    if e.attr("aria-hidden") == Some("true") {
+    if e.attr_str("aria-hidden") == Some("true") {
         return true;
     }
-    if let Some(style) = e.attr("style") {
+    if let Some(style) = e.attr_str("style") {
         let s = style.to_ascii_lowercase();
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if s.contains("display:none") || s.contains("visibility:hidden") {

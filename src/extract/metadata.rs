@@ -4,6 +4,7 @@
 //! `<h1>`. Dates end up in UTC.
 
 use super::Extracted;
+use super::dom::AttrExt;
 use super::dom::{Dom, Kind};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -51,22 +52,26 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
         match n.tag {
             "html" => {
                 f.html_lang = e
-                    .attr("lang")
-                    .or_else(|| e.attr("xml:lang"))
+                    .attr_str("lang")
+                    .or_else(|| e.attr_str("xml:lang"))
                     .map(|l| l.trim().to_string())
                     .filter(|l| !l.is_empty());
                 f.html_dir = e
-                    .attr("dir")
+                    .attr_str("dir")
                     .map(|d| d.trim().to_ascii_lowercase())
                     .filter(|d| d == "rtl" || d == "ltr");
             }
             "meta" => {
-                let Some(content) = e.attr("content") else {
+                let Some(content) = e.attr_str("content") else {
                     continue;
                 };
-                for k in [e.attr("property"), e.attr("name"), e.attr("itemprop")]
-                    .into_iter()
-                    .flatten()
+                for k in [
+                    e.attr_str("property"),
+                    e.attr_str("name"),
+                    e.attr_str("itemprop"),
+                ]
+                .into_iter()
+                .flatten()
                 {
                     f.meta
                         .push((k.trim().to_ascii_lowercase(), content.to_string()));
@@ -74,12 +79,12 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
             }
             "link"
                 if f.canonical.is_none()
-                    && e.attr("rel").is_some_and(|r| {
+                    && e.attr_str("rel").is_some_and(|r| {
                         r.split_whitespace()
                             .any(|t| t.eq_ignore_ascii_case("canonical"))
                     }) =>
             {
-                f.canonical = e.attr("href").map(|h| h.trim().to_string());
+                f.canonical = e.attr_str("href").map(|h| h.trim().to_string());
             }
             "title" if f.title_tag.is_none() => {
                 let t = raw_text(dom, i as u32);
@@ -102,7 +107,7 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                 let name_part = ((i as u32 + 1)..end).find(|&j| {
                     dom.nodes[j as usize]
                         .elem()
-                        .and_then(|c| c.attr("class").or_else(|| c.attr("itemprop")))
+                        .and_then(|c| c.attr_str("class").or_else(|| c.attr_str("itemprop")))
                         .is_some_and(|c| c.contains("name"))
                 });
                 let t = dom.text_of(name_part.unwrap_or(i as u32));
@@ -116,10 +121,10 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                 }
             }
             "time" if f.time.is_none() => {
-                f.time = e.attr("datetime").map(str::to_string);
+                f.time = e.attr_str("datetime").map(str::to_string);
             }
             "script"
-                if e.attr("type")
+                if e.attr_str("type")
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) =>
             {
                 let raw = raw_text(dom, i as u32);
@@ -134,10 +139,12 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
 }
 
 fn is_byline(e: &scraper::node::Element) -> bool {
-    if e.attr("rel") == Some("author") || e.attr("itemprop").is_some_and(|p| p.contains("author")) {
+    if e.attr_str("rel") == Some("author")
+        || e.attr_str("itemprop").is_some_and(|p| p.contains("author"))
+    {
         return true;
     }
-    [e.attr("class"), e.attr("id")]
+    [e.attr_str("class"), e.attr_str("id")]
         .into_iter()
         .flatten()
         .any(|v| {

@@ -26,7 +26,7 @@ pub mod fragment;
 
 use crate::model::SiteRule;
 use chrono::{DateTime, Utc};
-use dom::{Dom, Kind};
+use dom::{AttrExt, Dom, Kind};
 use scraper::{Html, Selector};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -163,7 +163,7 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
         if let Some(i) = rule.published.as_deref().and_then(first) {
             out.published = dom.nodes[i as usize]
                 .elem()
-                .and_then(|e| e.attr("datetime").or_else(|| e.attr("content")))
+                .and_then(|e| e.attr_str("datetime").or_else(|| e.attr_str("content")))
                 .and_then(metadata::parse_date)
                 .or_else(|| metadata::parse_date(&dom.text_of(i)))
                 .or_else(|| metadata::parse_text_date(&dom.text_of(i)));

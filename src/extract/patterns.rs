@@ -3,6 +3,7 @@
 //! French, Spanish, Portuguese, Italian, Russian transliterations). Generic signals only: no
 //! site names.
 
+use super::dom::AttrExt;
 use regex::Regex;
 use scraper::node::Element;
 use std::sync::LazyLock;
@@ -37,7 +38,7 @@ static WEAK: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether class/id has a weak boilerplate word.
 pub(crate) fn is_weak(e: &Element) -> bool {
-    [e.attr("class"), e.attr("id")]
+    [e.attr_str("class"), e.attr_str("id")]
         .into_iter()
         .flatten()
         .any(|v| v.len() <= 300 && WEAK.is_match(v))
@@ -54,7 +55,10 @@ static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// words, both can apply.
 pub(crate) fn class_weight(e: &Element) -> i32 {
     let mut w = 0;
-    for v in [e.attr("class"), e.attr("id")].into_iter().flatten() {
+    for v in [e.attr_str("class"), e.attr_str("id")]
+        .into_iter()
+        .flatten()
+    {
         if v.is_empty() || v.len() > 300 {
             continue;
         }
