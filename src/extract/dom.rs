@@ -227,6 +227,7 @@ impl<'a> Dom<'a> {
         let mut nodes: Vec<N<'a>> = Vec::with_capacity(doc.tree.nodes().len());
         // Stack of indices of open elements in `nodes`.
         let mut stack: Vec<u32> = Vec::new();
+        let mut signals = patterns::ClassSignals::default();
         for edge in doc.tree.root().traverse() {
             match edge {
                 ego_tree::iter::Edge::Open(node) => match node.value() {
@@ -247,10 +248,10 @@ impl<'a> Dom<'a> {
                             if is_junk_tag(tag) || is_hidden(e) {
                                 flags |= flag::JUNK | flag::SELF_JUNK;
                             } else {
-                                weight = patterns::class_weight(e);
+                                weight = signals.class_weight(e);
                                 if weight < 0 && !matches!(tag, "body" | "html" | "a" | "main") {
                                     flags |= flag::SELF_BOILER;
-                                } else if weight <= 0 && patterns::is_weak(e) {
+                                } else if weight <= 0 && signals.is_weak(e) {
                                     flags |= flag::SELF_WEAK;
                                 }
                             }
