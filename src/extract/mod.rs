@@ -113,7 +113,8 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     if html.len() > MAX_PAGE_BYTES {
         return Err(ExtractError::TooLarge(html.len(), MAX_PAGE_BYTES));
     }
-    let stripped = prestrip::prestrip(html);
+    let keep = prestrip::rule_attrs(rules.iter().chain(sites::BUILTIN.iter()));
+    let stripped = prestrip::prestrip(html, &keep);
     let doc = Html::parse_document(&prestrip::limit_depth(&stripped));
     let count = doc.tree.nodes().len();
     if count > MAX_NODES {

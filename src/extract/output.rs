@@ -465,26 +465,32 @@ fn is_pixel(e: &Element, url: &Url) -> bool {
         })
 }
 
+/// Attributes of lazy-loaded images holding the real URL, in order of preference.
+pub(crate) const LAZY_SRC: [&str; 7] = [
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "data-lazy",
+    "data-url",
+    "data-hi-res-src",
+    "data-full-src",
+];
+
+/// Attributes of lazy-loaded images holding the real `srcset`.
+pub(crate) const LAZY_SRCSET: [&str; 2] = ["data-srcset", "data-lazy-srcset"];
+
 /// The real URL of a possibly lazy-loaded image, absolute; `None` for placeholders and
 /// tracking pixels.
 pub(crate) fn image_src(e: &Element, base: &Url) -> Option<String> {
     let mut found: Option<&str> = None;
-    for a in [
-        "data-src",
-        "data-lazy-src",
-        "data-original",
-        "data-lazy",
-        "data-url",
-        "data-hi-res-src",
-        "data-full-src",
-    ] {
+    for a in LAZY_SRC {
         if let Some(v) = e.attr_str(a).filter(|v| !looks_placeholder(v)) {
             found = Some(v);
             break;
         }
     }
     if found.is_none() {
-        for a in ["data-srcset", "data-lazy-srcset", "srcset"] {
+        for a in LAZY_SRCSET.into_iter().chain(["srcset"]) {
             if let Some(v) = e.attr_str(a).and_then(largest_srcset) {
                 found = Some(v);
                 break;

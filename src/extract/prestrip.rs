@@ -4,6 +4,7 @@
 //! and tokenising them is most of the parser's time. A plain byte scan: no regex, no
 //! recursion, linear time.
 
+use crate::model::SiteRule;
 use std::borrow::Cow;
 
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -12,13 +13,17 @@ fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Finds `</name` (any case) in `hay`, returning its offset.
 fn find_close(hay: &str, name: &[u8]) -> Option<usize> {
+    // Searching for the byte '<' (memchr, word at a time) and checking the next one is
+    // several times faster than a substring search for "</" over script bodies, which are
+    // most of a page's bytes.
+    let b = hay.as_bytes();
     let mut from = 0;
-    while let Some(p) = hay.get(from..)?.find("</") {
+    while let Some(p) = hay.get(from..)?.find('<') {
         let at = from + p;
-        if starts_with_ci(&hay.as_bytes()[at + 2..], name) {
+        if b.get(at + 1) == Some(&b'/') && starts_with_ci(&b[at + 2..], name) {
             return Some(at);
         }
-        from = at + 2;
+        from = at + 1;
     }
     None
 }
@@ -69,12 +74,162 @@ const EMPTIED: [(&[u8], bool); 6] = [
     (b"select", false),
 ];
 
-/// The page with the contents of the [`EMPTIED`] elements removed (JSON-LD scripts kept).
-pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
+/// Elements whose contents are raw text to the parser: a `<` inside is not a tag, so their
+/// contents are copied untouched. (`<noscript>` is one: the parser runs with scripting on.)
+const RAW: [&[u8]; 7] = [
+    b"title",
+    b"textarea",
+    b"xmp",
+    b"noscript",
+    b"iframe",
+    b"noembed",
+    b"noframes",
+];
+
+/// Whether an attribute is dropped before parsing: `data-*` (except the lazy-image ones the
+/// output reads), `on*` event handlers and `aria-*` (except `aria-hidden`), unless `keep`
+/// (lower-case names a site rule selects on) has it. Nothing downstream reads them, news
+/// pages carry a lot of them (`data-*` alone is ~8% of a page's markup), and html5ever
+/// interns every attribute name it has not seen before.
+fn dropped(name: &[u8], keep: &[String]) -> bool {
+    let mut buf = [0u8; 24];
+    let Some(out) = buf.get_mut(..name.len()) else {
+        // Longer than any name we keep: only the prefix matters.
+        return droppable_prefix(name)
+            && !keep.iter().any(|k| k.as_bytes().eq_ignore_ascii_case(name));
+    };
+    for (o, c) in out.iter_mut().zip(name) {
+        *o = c.to_ascii_lowercase();
+    }
+    let lower: &[u8] = out;
+    if !droppable_prefix(lower) || keep.iter().any(|k| k.as_bytes() == lower) {
+        return false;
+    }
+    if lower.starts_with(b"data-") {
+        !super::output::LAZY_SRC
+            .iter()
+            .chain(super::output::LAZY_SRCSET.iter())
+            .any(|a| a.as_bytes() == lower)
+    } else {
+        lower != b"aria-hidden"
+    }
+}
+
+fn droppable_prefix(name: &[u8]) -> bool {
+    starts_with_ci(name, b"data-")
+        || starts_with_ci(name, b"aria-")
+        || (name.len() > 2 && starts_with_ci(name, b"on"))
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0c)
+}
+
+/// One attribute of a start tag, as byte offsets into the page.
+struct Attr {
+    /// Where cutting the attribute out starts (its leading whitespace, when taking it along
+    /// cannot join its neighbours) and ends.
+    cut: (usize, usize),
+    name: (usize, usize),
+    /// The value without quotes (empty for a bare attribute).
+    value: (usize, usize),
+}
+
+/// Lexes the start tag at `lt` (`<` followed by a letter) as the HTML tokenizer does
+/// (WHATWG HTML 13.2.5.8 to 13.2.5.39: names end at whitespace, `/`, `>`, `=`; values are
+/// quoted, or run to whitespace or `>`). Fills `attrs` and returns the offset just past the
+/// tag's `>` with the tag name's range, or `None` when the page ends inside the tag.
+fn start_tag(b: &[u8], lt: usize, attrs: &mut Vec<Attr>) -> Option<(usize, (usize, usize))> {
+    attrs.clear();
+    let name_start = lt + 1;
+    let mut i = name_start;
+    while i < b.len() && !is_space(b[i]) && b[i] != b'/' && b[i] != b'>' {
+        i += 1;
+    }
+    let name = (name_start, i);
+    loop {
+        let ws_start = i;
+        while i < b.len() && (is_space(b[i]) || b[i] == b'/') {
+            i += 1;
+        }
+        if *b.get(i)? == b'>' {
+            return Some((i + 1, name));
+        }
+        // Attribute name: its first character is taken whatever it is (even `=`).
+        let a_start = i;
+        i += 1;
+        while i < b.len() && !is_space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let a_name = (a_start, i);
+        let mut value = (i, i);
+        let mut j = i;
+        while j < b.len() && is_space(b[j]) {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'=') {
+            j += 1;
+            while j < b.len() && is_space(b[j]) {
+                j += 1;
+            }
+            match b.get(j)? {
+                q @ (b'"' | b'\'') => {
+                    let close = b[j + 1..].iter().position(|c| c == q)?;
+                    value = (j + 1, j + 1 + close);
+                    i = j + 1 + close + 1;
+                }
+                _ => {
+                    let v = j;
+                    while j < b.len() && !is_space(b[j]) && b[j] != b'>' {
+                        j += 1;
+                    }
+                    value = (v, j);
+                    i = j;
+                }
+            }
+        }
+        // Cutting takes the whitespace before the attribute along only when whitespace,
+        // `/` or `>` follows it, so neighbours never run together.
+        let follows_gap = b
+            .get(i)
+            .is_none_or(|&c| is_space(c) || c == b'/' || c == b'>');
+        let from = if follows_gap
+            && ws_start < a_start
+            && b[ws_start..a_start].iter().all(|&c| is_space(c))
+        {
+            ws_start
+        } else {
+            a_start
+        };
+        attrs.push(Attr {
+            cut: (from, i),
+            name: a_name,
+            value,
+        });
+    }
+}
+
+/// Whether a `<link>` is worth parsing: only `rel=canonical` (and `rel=author`) ones are
+/// read; stylesheets, preloads, icons and alternates are a tenth of a page's tags.
+fn link_wanted(b: &[u8], attrs: &[Attr]) -> bool {
+    attrs.iter().any(|a| {
+        b[a.name.0..a.name.1].eq_ignore_ascii_case(b"rel")
+            && b[a.value.0..a.value.1]
+                .split(|&c| is_space(c))
+                .any(|t| t.eq_ignore_ascii_case(b"canonical") || t.eq_ignore_ascii_case(b"author"))
+    })
+}
+
+/// The page with the contents of the [`EMPTIED`] elements removed (JSON-LD scripts kept) and
+/// the [`dropped`] attributes left out. `keep`: lower-case attribute names that site rules
+/// select on (see [`rule_attrs`]), kept whatever their kind.
+pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Cow<'h, str> {
     let b = html.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0; // bytes of `html` already handled
     let mut i = 0;
+    let mut drops: Vec<(usize, usize)> = Vec::new();
+    let mut attrs: Vec<Attr> = Vec::new();
     while i + 1 < b.len() {
         let Some(p) = html.get(i..).and_then(|h| h.find('<')) else {
             break;
@@ -93,7 +248,42 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
             continue;
         }
         let Some(&(name, nests)) = EMPTIED.iter().find(|(n, _)| starts_with_ci(rest, n)) else {
-            i = lt + 1;
+            if !rest.first().is_some_and(u8::is_ascii_alphabetic) {
+                i = lt + 1;
+                continue;
+            }
+            let Some((end, (ns, ne))) = start_tag(b, lt, &mut attrs) else {
+                break;
+            };
+            let tag = &b[ns..ne];
+            drops.clear();
+            if tag.eq_ignore_ascii_case(b"link") && !link_wanted(b, &attrs) {
+                drops.push((lt, end));
+            } else {
+                drops.extend(
+                    attrs
+                        .iter()
+                        .filter(|a| dropped(&b[a.name.0..a.name.1], keep))
+                        .map(|a| a.cut),
+                );
+            }
+            for &(from, to) in &drops {
+                // Cut points sit next to ASCII bytes; checked anyway, a page is never
+                // trusted to be well formed.
+                if html.is_char_boundary(from) && html.is_char_boundary(to) && from >= copied {
+                    let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+                    o.push_str(&html[copied..from]);
+                    copied = to;
+                }
+            }
+            i = end;
+            if let Some(raw) = RAW.iter().find(|r| tag.eq_ignore_ascii_case(r)) {
+                // Raw text: no tags inside, resume after its end tag.
+                match html.get(end..).and_then(|h| find_close(h, raw)) {
+                    Some(c) => i = end + c + 2,
+                    None => break,
+                }
+            }
             continue;
         };
         // The name must end there (`<scripts>` is another element).
@@ -110,7 +300,7 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
             break;
         };
         let open_tag = &b[lt..gt];
-        let keep = name == b"script"
+        let json_ld = name == b"script"
             && open_tag
                 .windows(7)
                 .any(|w| w.eq_ignore_ascii_case(b"ld+json"));
@@ -127,7 +317,19 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
         let Some(close) = found.map(|c| body_start + c) else {
             break;
         };
-        if !keep && close > body_start {
+        if !json_ld && (name == b"script" || name == b"style") {
+            // Nothing of a script or style element is ever read: the whole element goes
+            // (a page has hundreds of `<script src>` tags).
+            let Some(ce) = b[close..].iter().position(|&c| c == b'>') else {
+                break;
+            };
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            o.push_str(&html[copied..lt]);
+            copied = close + ce + 1;
+            i = copied;
+            continue;
+        }
+        if !json_ld && close > body_start {
             let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
             // Both cut points sit next to ASCII '<' / '>' bytes, so they are char boundaries.
             o.push_str(&html[copied..body_start]);
@@ -142,6 +344,34 @@ pub(crate) fn prestrip(html: &str) -> Cow<'_, str> {
             Cow::Owned(o)
         }
     }
+}
+
+/// Lower-case names of the attributes that site rules' selectors test (`[data-component]`,
+/// `[itemprop=articleBody]`): [`prestrip`] keeps those even when it would drop them.
+pub(crate) fn rule_attrs<'r>(rules: impl IntoIterator<Item = &'r SiteRule>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rules {
+        let sels = r
+            .body
+            .iter()
+            .chain(&r.strip)
+            .chain(&r.title)
+            .chain(&r.published);
+        for sel in sels {
+            for part in sel.split('[').skip(1) {
+                let name: String = part
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':'))
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                if droppable_prefix(name.as_bytes()) && !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Deepest element nesting let through to the parser. html5ever checks "is there a `<p>` in
@@ -338,36 +568,83 @@ mod tests {
         let html = "<p>a</p><SCRIPT>var x = '<p>no</p>';</script><style>p{}</STYLE>\
                     <script type=\"application/ld+json\">{\"a\":1}</script><scripts>k</scripts>";
         assert_eq!(
-            prestrip(html),
-            "<p>a</p><SCRIPT></script><style></STYLE>\
+            prestrip(html, &[]),
+            "<p>a</p>\
              <script type=\"application/ld+json\">{\"a\":1}</script><scripts>k</scripts>"
         );
-        assert_eq!(prestrip("<script>unclosed"), "<script>unclosed");
+        assert_eq!(prestrip("<script>unclosed", &[]), "<script>unclosed");
         assert_eq!(
-            prestrip("a<!-- <p>x</p> -->b<svg viewBox=\"0 0 1 1\"><path d=\"M0\"/></svg>c"),
+            prestrip(
+                "a<!-- <p>x</p> -->b<svg viewBox=\"0 0 1 1\"><path d=\"M0\"/></svg>c",
+                &[]
+            ),
             "ab<svg viewBox=\"0 0 1 1\"></svg>c"
         );
-        assert_eq!(prestrip("<p>é</p><"), "<p>é</p><");
+        assert_eq!(prestrip("<p>é</p><", &[]), "<p>é</p><");
+    }
+
+    #[test]
+    fn drops_unread_attributes_and_links() {
+        let keep = vec!["data-component".to_string()];
+        assert_eq!(
+            prestrip(
+                "<div class=a data-x='1>2' onclick=\"f()\" data-component=t aria-label=m \
+                 aria-hidden=true><img data-src=i.jpg data-y=2/><p id=p data-z>t</p></div>",
+                &keep
+            ),
+            // (`data-y=2/`: an unquoted value runs to whitespace or `>`, slash included.)
+            "<div class=a data-component=t aria-hidden=true><img data-src=i.jpg>\
+             <p id=p>t</p></div>"
+        );
+        // No whitespace between attributes: cutting one never joins its neighbours.
+        assert_eq!(
+            prestrip("<p a=\"1\"data-x=\"2\"b=3>t</p>", &[]),
+            "<p a=\"1\"b=3>t</p>"
+        );
+        // Raw text is not markup: a title or noscript body is copied as it is.
+        assert_eq!(
+            prestrip(
+                "<title>a <b data-x=1></title><noscript><img data-x=1 src=a></noscript>",
+                &[]
+            ),
+            "<title>a <b data-x=1></title><noscript><img data-x=1 src=a></noscript>"
+        );
+        assert_eq!(
+            prestrip(
+                "<link rel=stylesheet href=s.css><link rel=\"canonical\" href=/c>\
+                 <LINK REL='preload author' href=/a data-x=1>",
+                &[]
+            ),
+            "<link rel=\"canonical\" href=/c><LINK REL='preload author' href=/a>"
+        );
+        assert_eq!(
+            prestrip("<p data-x=\"unclosed>", &[]),
+            "<p data-x=\"unclosed>"
+        );
     }
 
     #[test]
     fn empties_menus_counting_nested_ones() {
         assert_eq!(
             prestrip(
-                "<nav class=m><ul><li><nav><a>x</a></nav><li>y</ul></NAV><p>body</p><navbar>k</navbar>"
+                "<nav class=m><ul><li><nav><a>x</a></nav><li>y</ul></NAV><p>body</p><navbar>k</navbar>",
+                &[]
             ),
             "<nav class=m></NAV><p>body</p><navbar>k</navbar>"
         );
         assert_eq!(
-            prestrip("<template><p>t</p></template><select><option>o</select><p>b</p>"),
+            prestrip(
+                "<template><p>t</p></template><select><option>o</select><p>b</p>",
+                &[]
+            ),
             "<template></template><select></select><p>b</p>"
         );
         // A self-closed <svg/> has no body: what follows it is kept.
         assert_eq!(
-            prestrip("<svg/><p>kept</p><svg><path/></svg>"),
+            prestrip("<svg/><p>kept</p><svg><path/></svg>", &[]),
             "<svg/><p>kept</p><svg></svg>"
         );
         // An unclosed menu is left alone.
-        assert_eq!(prestrip("<nav><p>a</p>"), "<nav><p>a</p>");
+        assert_eq!(prestrip("<nav><p>a</p>", &[]), "<nav><p>a</p>");
     }
 }
