@@ -115,7 +115,13 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     }
     let keep = prestrip::rule_attrs(rules.iter().chain(sites::BUILTIN.iter()));
     let stripped = prestrip::prestrip(html, &keep);
-    let doc = Html::parse_document(&prestrip::limit_depth(&stripped));
+    // limit_depth rescans the page; only worth it when prestrip saw deep nesting (its count
+    // skips raw text, hence the margin).
+    let doc = if stripped.depth > prestrip::MAX_DEPTH / 2 {
+        Html::parse_document(&prestrip::limit_depth(&stripped.html))
+    } else {
+        Html::parse_document(&stripped.html)
+    };
     let count = doc.tree.nodes().len();
     if count > MAX_NODES {
         return Err(ExtractError::TooManyNodes(count, MAX_NODES));

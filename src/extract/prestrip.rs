@@ -220,31 +220,98 @@ fn link_wanted(b: &[u8], attrs: &[Attr]) -> bool {
     })
 }
 
-/// The page with the contents of the [`EMPTIED`] elements removed (JSON-LD scripts kept) and
-/// the [`dropped`] attributes left out. `keep`: lower-case attribute names that site rules
-/// select on (see [`rule_attrs`]), kept whatever their kind.
-pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Cow<'h, str> {
+/// What [`prestrip`] hands the parser.
+pub(crate) struct Stripped<'h> {
+    /// The page, smaller.
+    pub html: Cow<'h, str>,
+    /// Deepest element nesting seen, counted like [`limit_depth`] counts (an estimate: tags
+    /// inside raw-text elements are not counted).
+    pub depth: usize,
+}
+
+/// The output being built: the page's bytes up to `copied`, minus the cuts.
+struct Cuts<'h> {
+    html: &'h str,
+    out: Option<String>,
+    copied: usize,
+}
+
+impl Cuts<'_> {
+    /// Leaves out `from..to`. Cut points sit next to ASCII bytes; checked anyway, a page is
+    /// never trusted to be well formed.
+    fn cut(&mut self, from: usize, to: usize) {
+        let h = self.html;
+        if from < self.copied || !h.is_char_boundary(from) || !h.is_char_boundary(to) {
+            return;
+        }
+        let o = self
+            .out
+            .get_or_insert_with(|| String::with_capacity(h.len()));
+        o.push_str(&h[self.copied..from]);
+        self.copied = to;
+    }
+}
+
+/// The page with the contents of the [`EMPTIED`] elements removed (JSON-LD scripts kept),
+/// `<script>`/`<style>` elements and unread `<link>`s removed whole, the [`dropped`]
+/// attributes left out, and runs of whitespace between tags cut to one character (outside
+/// `<pre>`: no text changes, the parser just has fewer characters to step through).
+/// `keep`: lower-case attribute names that site rules select on (see [`rule_attrs`]), kept
+/// whatever their kind.
+pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Stripped<'h> {
     let b = html.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0; // bytes of `html` already handled
+    let mut out = Cuts {
+        html,
+        out: None,
+        copied: 0,
+    };
+    let (mut depth, mut max_depth, mut pre) = (0usize, 0usize, 0usize);
     let mut i = 0;
-    let mut drops: Vec<(usize, usize)> = Vec::new();
+    // Whether `i` sits just after a tag, so that `i..` up to the next `<` is text between tags.
+    let mut after_tag = false;
     let mut attrs: Vec<Attr> = Vec::new();
     while i + 1 < b.len() {
         let Some(p) = html.get(i..).and_then(|h| h.find('<')) else {
             break;
         };
         let lt = i + p;
+        if after_tag && pre == 0 && p > 1 && b[i..lt].iter().all(|&c| is_space(c)) {
+            out.cut(i + 1, lt);
+        }
+        after_tag = false;
         let rest = &b[lt + 1..];
         if rest.starts_with(b"!--") {
             // A comment: dropped whole.
             let Some(e) = html.get(lt + 4..).and_then(|h| h.find("-->")) else {
                 break;
             };
-            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
-            o.push_str(&html[copied..lt]);
-            copied = lt + 4 + e + 3;
-            i = copied;
+            out.cut(lt, lt + 4 + e + 3);
+            i = lt + 4 + e + 3;
+            after_tag = true;
+            continue;
+        }
+        if rest.first() == Some(&b'/') {
+            // An end tag.
+            let name_len = rest[1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'-' || **c == b':')
+                .count();
+            let name = &rest[1..1 + name_len];
+            if !name.first().is_some_and(u8::is_ascii_alphabetic) {
+                i = lt + 1;
+                continue;
+            }
+            let Some(gt) = rest[1 + name_len..].iter().position(|&c| c == b'>') else {
+                break;
+            };
+            if !uncounted(name) {
+                depth = depth.saturating_sub(1);
+            }
+            if name.eq_ignore_ascii_case(b"pre") {
+                pre = pre.saturating_sub(1);
+            }
+            i = lt + 2 + name_len + gt + 1;
+            after_tag = true;
             continue;
         }
         let Some(&(name, nests)) = EMPTIED.iter().find(|(n, _)| starts_with_ci(rest, n)) else {
@@ -256,32 +323,34 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Cow<'h, str> {
                 break;
             };
             let tag = &b[ns..ne];
-            drops.clear();
             if tag.eq_ignore_ascii_case(b"link") && !link_wanted(b, &attrs) {
-                drops.push((lt, end));
+                out.cut(lt, end);
             } else {
-                drops.extend(
-                    attrs
-                        .iter()
-                        .filter(|a| dropped(&b[a.name.0..a.name.1], keep))
-                        .map(|a| a.cut),
-                );
-            }
-            for &(from, to) in &drops {
-                // Cut points sit next to ASCII bytes; checked anyway, a page is never
-                // trusted to be well formed.
-                if html.is_char_boundary(from) && html.is_char_boundary(to) && from >= copied {
-                    let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
-                    o.push_str(&html[copied..from]);
-                    copied = to;
+                for a in &attrs {
+                    if dropped(&b[a.name.0..a.name.1], keep) {
+                        out.cut(a.cut.0, a.cut.1);
+                    }
                 }
             }
             i = end;
+            after_tag = true;
+            let counted = !uncounted(tag) && b[end - 2] != b'/';
+            if counted {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            if tag.eq_ignore_ascii_case(b"pre") {
+                pre += 1;
+            }
             if let Some(raw) = RAW.iter().find(|r| tag.eq_ignore_ascii_case(r)) {
-                // Raw text: no tags inside, resume after its end tag.
+                // Raw text: no tags inside; resume after its end tag, which closes it.
                 match html.get(end..).and_then(|h| find_close(h, raw)) {
                     Some(c) => i = end + c + 2,
                     None => break,
+                }
+                after_tag = false;
+                if counted {
+                    depth -= 1;
                 }
             }
             continue;
@@ -323,26 +392,27 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Cow<'h, str> {
             let Some(ce) = b[close..].iter().position(|&c| c == b'>') else {
                 break;
             };
-            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
-            o.push_str(&html[copied..lt]);
-            copied = close + ce + 1;
-            i = copied;
+            out.cut(lt, close + ce + 1);
+            i = close + ce + 1;
+            after_tag = true;
             continue;
         }
+        max_depth = max_depth.max(depth + 1);
         if !json_ld && close > body_start {
-            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
-            // Both cut points sit next to ASCII '<' / '>' bytes, so they are char boundaries.
-            o.push_str(&html[copied..body_start]);
-            copied = close;
+            out.cut(body_start, close);
         }
         i = if self_closed { body_start } else { close + 2 };
     }
-    match out {
+    let html = match out.out {
         None => Cow::Borrowed(html),
         Some(mut o) => {
-            o.push_str(&html[copied..]);
+            o.push_str(&html[out.copied..]);
             Cow::Owned(o)
         }
+    };
+    Stripped {
+        html,
+        depth: max_depth,
     }
 }
 
@@ -545,6 +615,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 mod tests {
     use super::{MAX_DEPTH, limit_depth, prestrip};
 
+    fn strip(html: &str, keep: &[String]) -> String {
+        prestrip(html, keep).html.into_owned()
+    }
+
     #[test]
     fn deep_nesting_is_capped_and_text_kept() {
         let html = format!(
@@ -568,26 +642,26 @@ mod tests {
         let html = "<p>a</p><SCRIPT>var x = '<p>no</p>';</script><style>p{}</STYLE>\
                     <script type=\"application/ld+json\">{\"a\":1}</script><scripts>k</scripts>";
         assert_eq!(
-            prestrip(html, &[]),
+            strip(html, &[]),
             "<p>a</p>\
              <script type=\"application/ld+json\">{\"a\":1}</script><scripts>k</scripts>"
         );
-        assert_eq!(prestrip("<script>unclosed", &[]), "<script>unclosed");
+        assert_eq!(strip("<script>unclosed", &[]), "<script>unclosed");
         assert_eq!(
-            prestrip(
+            strip(
                 "a<!-- <p>x</p> -->b<svg viewBox=\"0 0 1 1\"><path d=\"M0\"/></svg>c",
                 &[]
             ),
             "ab<svg viewBox=\"0 0 1 1\"></svg>c"
         );
-        assert_eq!(prestrip("<p>é</p><", &[]), "<p>é</p><");
+        assert_eq!(strip("<p>é</p><", &[]), "<p>é</p><");
     }
 
     #[test]
     fn drops_unread_attributes_and_links() {
         let keep = vec!["data-component".to_string()];
         assert_eq!(
-            prestrip(
+            strip(
                 "<div class=a data-x='1>2' onclick=\"f()\" data-component=t aria-label=m \
                  aria-hidden=true><img data-src=i.jpg data-y=2/><p id=p data-z>t</p></div>",
                 &keep
@@ -598,42 +672,58 @@ mod tests {
         );
         // No whitespace between attributes: cutting one never joins its neighbours.
         assert_eq!(
-            prestrip("<p a=\"1\"data-x=\"2\"b=3>t</p>", &[]),
+            strip("<p a=\"1\"data-x=\"2\"b=3>t</p>", &[]),
             "<p a=\"1\"b=3>t</p>"
         );
         // Raw text is not markup: a title or noscript body is copied as it is.
         assert_eq!(
-            prestrip(
+            strip(
                 "<title>a <b data-x=1></title><noscript><img data-x=1 src=a></noscript>",
                 &[]
             ),
             "<title>a <b data-x=1></title><noscript><img data-x=1 src=a></noscript>"
         );
         assert_eq!(
-            prestrip(
+            strip(
                 "<link rel=stylesheet href=s.css><link rel=\"canonical\" href=/c>\
                  <LINK REL='preload author' href=/a data-x=1>",
                 &[]
             ),
             "<link rel=\"canonical\" href=/c><LINK REL='preload author' href=/a>"
         );
+        assert_eq!(strip("<p data-x=\"unclosed>", &[]), "<p data-x=\"unclosed>");
+    }
+
+    #[test]
+    fn cuts_whitespace_between_tags_outside_pre_and_counts_depth() {
         assert_eq!(
-            prestrip("<p data-x=\"unclosed>", &[]),
-            "<p data-x=\"unclosed>"
+            strip(
+                "<div>\n   <p>a  b</p>\n  </div> <pre>\n  <b>x</b>\n  </pre>\t\t<i>y</i>",
+                &[]
+            ),
+            "<div>\n<p>a  b</p>\n</div> <pre>\n  <b>x</b>\n  </pre>\t<i>y</i>"
+        );
+        assert_eq!(prestrip("<div><div><p>x<br></div></div>", &[]).depth, 2);
+        let deep = format!("{}x{}", "<div>".repeat(1000), "</div>".repeat(1000));
+        assert_eq!(prestrip(&deep, &[]).depth, 1000);
+        // Tags inside raw text are text.
+        assert_eq!(
+            prestrip("<title><div><div></title><div></div>", &[]).depth,
+            1
         );
     }
 
     #[test]
     fn empties_menus_counting_nested_ones() {
         assert_eq!(
-            prestrip(
+            strip(
                 "<nav class=m><ul><li><nav><a>x</a></nav><li>y</ul></NAV><p>body</p><navbar>k</navbar>",
                 &[]
             ),
             "<nav class=m></NAV><p>body</p><navbar>k</navbar>"
         );
         assert_eq!(
-            prestrip(
+            strip(
                 "<template><p>t</p></template><select><option>o</select><p>b</p>",
                 &[]
             ),
@@ -641,10 +731,10 @@ mod tests {
         );
         // A self-closed <svg/> has no body: what follows it is kept.
         assert_eq!(
-            prestrip("<svg/><p>kept</p><svg><path/></svg>", &[]),
+            strip("<svg/><p>kept</p><svg><path/></svg>", &[]),
             "<svg/><p>kept</p><svg></svg>"
         );
         // An unclosed menu is left alone.
-        assert_eq!(prestrip("<nav><p>a</p>", &[]), "<nav><p>a</p>");
+        assert_eq!(strip("<nav><p>a</p>", &[]), "<nav><p>a</p>");
     }
 }
