@@ -33,8 +33,60 @@ pub(crate) struct Found {
     html_dir: Option<String>,
 }
 
+/// Every `<meta>` key (property, name or itemprop, lower-case) that [`apply`] reads. The
+/// parser is never shown the others (`prestrip` drops them: viewport, twitter:card,
+/// fb:app_id... are a sixth of a page's tags); a key read but missing here fails the tests
+/// (debug assertion in `Found::meta`; `article:tag` is read directly, see `apply`).
+pub(crate) const META_KEYS: [&str; 41] = [
+    "og:site_name",
+    "application-name",
+    "og:title",
+    "twitter:title",
+    "article:published_time",
+    "datepublished",
+    "og:published_time",
+    "article:published",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dc.date",
+    "date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article:modified_time",
+    "datemodified",
+    "og:updated_time",
+    "dcterms.modified",
+    "article:author",
+    "og:article:author",
+    "cxenseparse:author",
+    "parsely-author",
+    "sailthru.author",
+    "author",
+    "dc.creator",
+    "byl",
+    "article:tag",
+    "news_keywords",
+    "keywords",
+    "og:locale",
+    "content-language",
+    "language",
+    "dc.language",
+    "og:url",
+    "og:image",
+    "og:image:url",
+    "twitter:image",
+    "twitter:image:src",
+];
+
 impl Found {
     fn meta(&self, keys: &[&str]) -> Option<&str> {
+        debug_assert!(
+            keys.iter().all(|k| META_KEYS.contains(k)),
+            "a meta key read by apply() is missing from META_KEYS: {keys:?}"
+        );
         keys.iter().find_map(|k| {
             self.meta
                 .iter()
@@ -524,6 +576,14 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meta_keys_are_lower_case_and_unique() {
+        for (i, k) in META_KEYS.iter().enumerate() {
+            assert_eq!(*k, k.to_ascii_lowercase());
+            assert!(!META_KEYS[..i].contains(k), "{k} twice");
+        }
+    }
 
     #[test]
     fn dates_become_utc() {

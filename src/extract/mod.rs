@@ -113,7 +113,7 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     if html.len() > MAX_PAGE_BYTES {
         return Err(ExtractError::TooLarge(html.len(), MAX_PAGE_BYTES));
     }
-    let keep = prestrip::rule_attrs(rules.iter().chain(sites::BUILTIN.iter()));
+    let keep = prestrip::rule_keep(rules.iter().chain(sites::BUILTIN.iter()));
     let stripped = prestrip::prestrip(html, &keep);
     // limit_depth rescans the page; only worth it when prestrip saw deep nesting (its count
     // skips raw text, hence the margin).

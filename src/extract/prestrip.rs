@@ -252,13 +252,29 @@ impl Cuts<'_> {
     }
 }
 
+/// Whether a `<meta>` is one metadata reads (its property, name or itemprop is one of
+/// [`META_KEYS`](super::metadata::META_KEYS)).
+fn meta_wanted(b: &[u8], attrs: &[Attr]) -> bool {
+    attrs.iter().any(|a| {
+        let name = &b[a.name.0..a.name.1];
+        (name.eq_ignore_ascii_case(b"property")
+            || name.eq_ignore_ascii_case(b"name")
+            || name.eq_ignore_ascii_case(b"itemprop"))
+            && {
+                let v = b[a.value.0..a.value.1].trim_ascii();
+                super::metadata::META_KEYS
+                    .iter()
+                    .any(|k| k.as_bytes().eq_ignore_ascii_case(v))
+            }
+    })
+}
+
 /// The page with the contents of the [`EMPTIED`] elements removed (JSON-LD scripts kept),
 /// `<script>`/`<style>` elements and unread `<link>`s removed whole, the [`dropped`]
 /// attributes left out, and runs of whitespace between tags cut to one character (outside
 /// `<pre>`: no text changes, the parser just has fewer characters to step through).
-/// `keep`: lower-case attribute names that site rules select on (see [`rule_attrs`]), kept
-/// whatever their kind.
-pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Stripped<'h> {
+/// `keep`: what site rules select on (see [`rule_keep`]), kept whatever its kind.
+pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
     let b = html.as_bytes();
     let mut out = Cuts {
         html,
@@ -323,11 +339,13 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Stripped<'h> {
                 break;
             };
             let tag = &b[ns..ne];
-            if tag.eq_ignore_ascii_case(b"link") && !link_wanted(b, &attrs) {
+            if (tag.eq_ignore_ascii_case(b"link") && !link_wanted(b, &attrs))
+                || (tag.eq_ignore_ascii_case(b"meta") && !keep.metas && !meta_wanted(b, &attrs))
+            {
                 out.cut(lt, end);
             } else {
                 for a in &attrs {
-                    if dropped(&b[a.name.0..a.name.1], keep) {
+                    if dropped(&b[a.name.0..a.name.1], &keep.attrs) {
                         out.cut(a.cut.0, a.cut.1);
                     }
                 }
@@ -416,10 +434,18 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &[String]) -> Stripped<'h> {
     }
 }
 
-/// Lower-case names of the attributes that site rules' selectors test (`[data-component]`,
-/// `[itemprop=articleBody]`): [`prestrip`] keeps those even when it would drop them.
-pub(crate) fn rule_attrs<'r>(rules: impl IntoIterator<Item = &'r SiteRule>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// What site rules need kept that [`prestrip`] would otherwise drop.
+#[derive(Default)]
+pub(crate) struct Keep {
+    /// Lower-case names of the attributes the rules' selectors test (`[data-component]`).
+    attrs: Vec<String>,
+    /// A selector mentions `meta`: keep every `<meta>`.
+    metas: bool,
+}
+
+/// What the site rules' selectors need kept (see [`Keep`]).
+pub(crate) fn rule_keep<'r>(rules: impl IntoIterator<Item = &'r SiteRule>) -> Keep {
+    let mut out = Keep::default();
     for r in rules {
         let sels = r
             .body
@@ -435,10 +461,11 @@ pub(crate) fn rule_attrs<'r>(rules: impl IntoIterator<Item = &'r SiteRule>) -> V
                     .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':'))
                     .map(|c| c.to_ascii_lowercase())
                     .collect();
-                if droppable_prefix(name.as_bytes()) && !out.contains(&name) {
-                    out.push(name);
+                if droppable_prefix(name.as_bytes()) && !out.attrs.contains(&name) {
+                    out.attrs.push(name);
                 }
             }
+            out.metas |= sel.to_ascii_lowercase().contains("meta");
         }
     }
     out
@@ -613,10 +640,14 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_DEPTH, limit_depth, prestrip};
+    use super::{Keep, MAX_DEPTH, limit_depth, prestrip};
 
-    fn strip(html: &str, keep: &[String]) -> String {
-        prestrip(html, keep).html.into_owned()
+    fn strip(html: &str, attrs: &[String]) -> String {
+        let keep = Keep {
+            attrs: attrs.to_vec(),
+            metas: false,
+        };
+        prestrip(html, &keep).html.into_owned()
     }
 
     #[test]
@@ -692,6 +723,22 @@ mod tests {
             "<link rel=\"canonical\" href=/c><LINK REL='preload author' href=/a>"
         );
         assert_eq!(strip("<p data-x=\"unclosed>", &[]), "<p data-x=\"unclosed>");
+        assert_eq!(
+            strip(
+                "<meta name=viewport content=w><meta property=\"OG:Title \" content=t>\
+                 <meta itemprop=datePublished content=d><meta charset=utf-8>",
+                &[]
+            ),
+            "<meta property=\"OG:Title \" content=t><meta itemprop=datePublished content=d>"
+        );
+        let keep = Keep {
+            attrs: Vec::new(),
+            metas: true,
+        };
+        assert_eq!(
+            prestrip("<meta name=viewport content=w>", &keep).html,
+            "<meta name=viewport content=w>"
+        );
     }
 
     #[test]
@@ -703,12 +750,15 @@ mod tests {
             ),
             "<div>\n<p>a  b</p>\n</div> <pre>\n  <b>x</b>\n  </pre>\t<i>y</i>"
         );
-        assert_eq!(prestrip("<div><div><p>x<br></div></div>", &[]).depth, 2);
+        assert_eq!(
+            prestrip("<div><div><p>x<br></div></div>", &Keep::default()).depth,
+            2
+        );
         let deep = format!("{}x{}", "<div>".repeat(1000), "</div>".repeat(1000));
-        assert_eq!(prestrip(&deep, &[]).depth, 1000);
+        assert_eq!(prestrip(&deep, &Keep::default()).depth, 1000);
         // Tags inside raw text are text.
         assert_eq!(
-            prestrip("<title><div><div></title><div></div>", &[]).depth,
+            prestrip("<title><div><div></title><div></div>", &Keep::default()).depth,
             1
         );
     }
