@@ -180,7 +180,7 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) =>
             {
                 let raw = raw_text(dom, i as u32);
-                if let Ok(v) = serde_json::from_str::<Value>(&raw) {
+                if let Some(v) = parse_json_ld(&raw) {
                     json_ld(&v, &mut f);
                 }
             }
@@ -188,6 +188,29 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
         }
     }
     f
+}
+
+/// Parses a JSON-LD block as publishers write them: some CMSs wrap it in `<![CDATA[ ]]>`
+/// (or `//<![CDATA[`, `<!-- -->`), some end it with a stray `;`. The first JSON value is
+/// taken; anything after it is ignored.
+fn parse_json_ld(raw: &str) -> Option<Value> {
+    let mut s = raw.trim();
+    loop {
+        let before = s.len();
+        for p in ["/*<![CDATA[*/", "//<![CDATA[", "<![CDATA[", "<!--"] {
+            s = s.strip_prefix(p).unwrap_or(s).trim_start();
+        }
+        for p in ["/*]]>*/", "//]]>", "]]>", "-->"] {
+            s = s.strip_suffix(p).unwrap_or(s).trim_end();
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    serde_json::Deserializer::from_str(s)
+        .into_iter::<Value>()
+        .next()?
+        .ok()
 }
 
 fn is_byline(e: &scraper::node::Element) -> bool {
@@ -576,6 +599,24 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_ld_in_cdata_or_with_trailing_junk_is_read() {
+        for raw in [
+            "<![CDATA[ {\"headline\": \"h\"} ]]>",
+            "//<![CDATA[\n{\"headline\": \"h\"}\n//]]>",
+            "<!-- {\"headline\": \"h\"} -->",
+            "{\"headline\": \"h\"};",
+        ] {
+            let v = parse_json_ld(raw);
+            assert_eq!(
+                v.as_ref().and_then(|v| v["headline"].as_str()),
+                Some("h"),
+                "{raw}"
+            );
+        }
+        assert!(parse_json_ld("<![CDATA[ ]]>").is_none());
+    }
 
     #[test]
     fn meta_keys_are_lower_case_and_unique() {

@@ -101,8 +101,6 @@ fn check_page(site: &str, key: &str, file: &str, res: &Value, expected: &Value) 
 /// Why each remains:
 /// - bbc-en 52241221: the expected title is the page's *second* JSON-LD headline / `<title>`;
 ///   the first JSON-LD block and `og:title` carry a different headline, which we take.
-/// - folha-pt: the expected byline comes from readability's DOM heuristics (an
-///   `itemprop=author` Organization box); we find no byline there.
 /// - lemonde-fr: the expected body keeps a "Lire aussi : <link>" line; our link-density rule
 ///   drops link-only lines, which measurably helps on the benchmark (F1 0.9727 vs 0.9712).
 /// - nytimes-en 2017: the expected body includes an image caption; captions stay in `html`
@@ -111,10 +109,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     (
         "bbc-en",
         "bbc-en /news/world-us-canada-52241221 (news/world-us-canada-52241221.html): title",
-    ),
-    (
-        "folha-pt",
-        "folha-pt /esporte/2018/12/tite-diz-que-errou-ao-levar-taca-da-libertadores-a-lula-em-2012.shtml (esporte/2018/12/tite-diz-que-errou-ao-levar-taca-da-libertadores-a-lula-em-2012.shtml): byline",
     ),
     (
         "lemonde-fr",
