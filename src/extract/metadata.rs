@@ -480,9 +480,17 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
     if out.title.is_none() {
         // Meta values are only trimmed: publishers' titles are kept as written.
         let site = f.meta(&["og:site_name", "application-name"]);
-        out.title = f
-            .ld_headline
-            .clone()
+        // The visible headline, when the page's `<title>` repeats it word for word, wins
+        // over the JSON-LD / OpenGraph headline: those are often a shorter variant written
+        // for search and social cards ("New York ramps up mass burials amid virus outbreak"
+        // for the headline "Coronavirus: New York ramps up mass burials amid outbreak").
+        let confirmed_h1 = f.h1.as_deref().map(super::collapse).filter(|h| {
+            f.title_tag
+                .as_deref()
+                .is_some_and(|t| strip_site_name(t, site, base) == *h)
+        });
+        out.title = confirmed_h1
+            .or_else(|| f.ld_headline.clone())
             .or_else(|| f.meta(&["og:title", "twitter:title"]).map(str::to_string))
             .or_else(|| f.h1.clone())
             .or_else(|| f.title_tag.clone())
@@ -616,6 +624,25 @@ mod tests {
             );
         }
         assert!(parse_json_ld("<![CDATA[ ]]>").is_none());
+    }
+
+    #[test]
+    fn visible_headline_repeated_by_title_tag_beats_json_ld() {
+        let base = Url::parse("https://www.example.com/a").expect("url");
+        let mut f = Found {
+            ld_headline: Some("Short SEO headline".into()),
+            h1: Some("The  full headline".into()),
+            title_tag: Some("The full headline - Example".into()),
+            ..Found::default()
+        };
+        let mut out = Extracted::default();
+        apply(&f, &base, &mut out);
+        assert_eq!(out.title.as_deref(), Some("The full headline"));
+        // Without the <title> agreeing, JSON-LD keeps precedence.
+        f.title_tag = Some("Something else - Example".into());
+        let mut out = Extracted::default();
+        apply(&f, &base, &mut out);
+        assert_eq!(out.title.as_deref(), Some("Short SEO headline"));
     }
 
     #[test]
