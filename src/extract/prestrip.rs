@@ -220,6 +220,33 @@ fn link_wanted(b: &[u8], attrs: &[Attr]) -> bool {
     })
 }
 
+/// The name of the tag starting after a `<` (`rest`), end tags included.
+fn next_tag_name(rest: &[u8]) -> &[u8] {
+    let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+    let n = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    &rest[..n]
+}
+
+/// Tags around which whitespace is never text: blocks (`dom::is_block`), and the head and
+/// script elements, which render nothing.
+fn block_tag(name: &[u8]) -> bool {
+    let mut buf = [0u8; 10];
+    let Some(lower) = lower(name, &mut buf) else {
+        return false;
+    };
+    let Ok(lower) = std::str::from_utf8(lower) else {
+        return false;
+    };
+    super::dom::is_block(lower)
+        || matches!(
+            lower,
+            "html" | "head" | "title" | "meta" | "link" | "base" | "script" | "style"
+        )
+}
+
 /// What [`prestrip`] hands the parser.
 pub(crate) struct Stripped<'h> {
     /// The page, smaller.
@@ -271,8 +298,9 @@ fn meta_wanted(b: &[u8], attrs: &[Attr]) -> bool {
 
 /// The page with the contents of the [`EMPTIED`] elements removed (JSON-LD scripts kept),
 /// `<script>`/`<style>` elements and unread `<link>`s removed whole, the [`dropped`]
-/// attributes left out, and runs of whitespace between tags cut to one character (outside
-/// `<pre>`: no text changes, the parser just has fewer characters to step through).
+/// attributes left out, and runs of whitespace between tags cut (outside `<pre>`): to one
+/// character, or to nothing between two block tags. No text changes; the parser just has
+/// fewer characters to step through and fewer text nodes to build.
 /// `keep`: what site rules select on (see [`rule_keep`]), kept whatever its kind.
 pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
     let b = html.as_bytes();
@@ -283,18 +311,27 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
     };
     let (mut depth, mut max_depth, mut pre) = (0usize, 0usize, 0usize);
     let mut i = 0;
-    // Whether `i` sits just after a tag, so that `i..` up to the next `<` is text between tags.
+    // Whether `i` sits just after a tag, so that `i..` up to the next `<` is text between tags,
+    // and whether that tag is a block one (see `block_tag`).
     let mut after_tag = false;
+    let mut prev_block = false;
     let mut attrs: Vec<Attr> = Vec::new();
     while i + 1 < b.len() {
         let Some(p) = html.get(i..).and_then(|h| h.find('<')) else {
             break;
         };
         let lt = i + p;
-        if after_tag && pre == 0 && p > 1 && b[i..lt].iter().all(|&c| is_space(c)) {
-            out.cut(i + 1, lt);
+        if after_tag && pre == 0 && p > 0 && b[i..lt].iter().all(|&c| is_space(c)) {
+            // Between two block tags whitespace is no text at all; elsewhere it separates
+            // words, and one character of it does that as well as many.
+            if prev_block && block_tag(next_tag_name(&b[lt + 1..])) {
+                out.cut(i, lt);
+            } else if p > 1 {
+                out.cut(i + 1, lt);
+            }
         }
         after_tag = false;
+        prev_block = false;
         let rest = &b[lt + 1..];
         if rest.starts_with(b"!--") {
             // A comment: dropped whole.
@@ -328,6 +365,7 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             }
             i = lt + 2 + name_len + gt + 1;
             after_tag = true;
+            prev_block = block_tag(name);
             continue;
         }
         let Some(&(name, nests)) = EMPTIED.iter().find(|(n, _)| starts_with_ci(rest, n)) else {
@@ -352,6 +390,7 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             }
             i = end;
             after_tag = true;
+            prev_block = block_tag(tag);
             let counted = !uncounted(tag) && b[end - 2] != b'/';
             if counted {
                 depth += 1;
@@ -413,6 +452,7 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             out.cut(lt, close + ce + 1);
             i = close + ce + 1;
             after_tag = true;
+            prev_block = true;
             continue;
         }
         max_depth = max_depth.max(depth + 1);
@@ -748,7 +788,12 @@ mod tests {
                 "<div>\n   <p>a  b</p>\n  </div> <pre>\n  <b>x</b>\n  </pre>\t\t<i>y</i>",
                 &[]
             ),
-            "<div>\n<p>a  b</p>\n</div> <pre>\n  <b>x</b>\n  </pre>\t<i>y</i>"
+            "<div><p>a  b</p></div><pre>\n  <b>x</b>\n  </pre>\t<i>y</i>"
+        );
+        // Whitespace next to an inline tag separates words: one character of it stays.
+        assert_eq!(
+            strip("<p><b>a</b>\n  <i>b</i>\n</p>\n<span>c</span>", &[]),
+            "<p><b>a</b>\n<i>b</i>\n</p>\n<span>c</span>"
         );
         assert_eq!(
             prestrip("<div><div><p>x<br></div></div>", &Keep::default()).depth,
