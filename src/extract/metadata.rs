@@ -190,6 +190,17 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
     f
 }
 
+/// Decodes character references left in a metadata value. JSON-LD strings are not HTML,
+/// yet publishers write `&#163;` and `&amp;` in them, and `og:title` is often escaped twice
+/// (`&amp;#8220;`, read once by the parser): a headline never means the literal reference.
+fn decode_entities(s: &str) -> String {
+    if s.contains('&') {
+        html_escape::decode_html_entities(s).into_owned()
+    } else {
+        s.to_string()
+    }
+}
+
 /// Parses a JSON-LD block as publishers write them: some CMSs wrap it in `<![CDATA[ ]]>`
 /// (or `//<![CDATA[`, `<!-- -->`), some end it with a stray `;`. The first JSON value is
 /// taken; anything after it is ignored.
@@ -494,7 +505,7 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
             .or_else(|| f.meta(&["og:title", "twitter:title"]).map(str::to_string))
             .or_else(|| f.h1.clone())
             .or_else(|| f.title_tag.clone())
-            .map(|t| strip_site_name(&t, site, base));
+            .map(|t| strip_site_name(&decode_entities(&t), site, base));
     }
     if out.published.is_none() {
         out.published = [
@@ -552,6 +563,7 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
         });
         // "By Jane Doe" → "Jane Doe".
         out.byline = out.byline.take().map(|b| {
+            let b = decode_entities(&b);
             b.strip_prefix("By ")
                 .or_else(|| b.strip_prefix("by "))
                 .or_else(|| b.strip_prefix("BY "))
@@ -643,6 +655,23 @@ mod tests {
         let mut out = Extracted::default();
         apply(&f, &base, &mut out);
         assert_eq!(out.title.as_deref(), Some("Short SEO headline"));
+    }
+
+    #[test]
+    fn character_references_in_headline_and_byline_are_decoded() {
+        let base = Url::parse("https://www.example.com/a").expect("url");
+        let f = Found {
+            ld_headline: Some("Chelsea pay &#163;71.6m &amp; more, AT&T says".into()),
+            ld_author: Some("By Jos&eacute; Silva".into()),
+            ..Found::default()
+        };
+        let mut out = Extracted::default();
+        apply(&f, &base, &mut out);
+        assert_eq!(
+            out.title.as_deref(),
+            Some("Chelsea pay £71.6m & more, AT&T says")
+        );
+        assert_eq!(out.byline.as_deref(), Some("José Silva"));
     }
 
     #[test]
