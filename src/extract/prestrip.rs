@@ -316,6 +316,9 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
     let mut after_tag = false;
     let mut prev_block = false;
     let mut attrs: Vec<Attr> = Vec::new();
+    // Set when a construct never ends (an unclosed comment, tag or element): the rest of
+    // the page is passed on as it is, its nesting not counted.
+    let mut unscanned = false;
     while i + 1 < b.len() {
         let Some(p) = html.get(i..).and_then(|h| h.find('<')) else {
             break;
@@ -336,7 +339,10 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
         if rest.starts_with(b"!--") {
             // A comment: dropped whole.
             let Some(e) = html.get(lt + 4..).and_then(|h| h.find("-->")) else {
-                break;
+                {
+                    unscanned = true;
+                    break;
+                }
             };
             out.cut(lt, lt + 4 + e + 3);
             i = lt + 4 + e + 3;
@@ -355,7 +361,10 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
                 continue;
             }
             let Some(gt) = rest[1 + name_len..].iter().position(|&c| c == b'>') else {
-                break;
+                {
+                    unscanned = true;
+                    break;
+                }
             };
             if !uncounted(name) {
                 depth = depth.saturating_sub(1);
@@ -374,7 +383,10 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
                 continue;
             }
             let Some((end, (ns, ne))) = start_tag(b, lt, &mut attrs) else {
-                break;
+                {
+                    unscanned = true;
+                    break;
+                }
             };
             let tag = &b[ns..ne];
             if (tag.eq_ignore_ascii_case(b"link") && !link_wanted(b, &attrs))
@@ -423,7 +435,10 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             .position(|&c| c == b'>')
             .map(|g| after + g)
         else {
-            break;
+            {
+                unscanned = true;
+                break;
+            }
         };
         let open_tag = &b[lt..gt];
         let json_ld = name == b"script"
@@ -441,13 +456,19 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             html.get(body_start..).and_then(|h| find_close(h, name))
         };
         let Some(close) = found.map(|c| body_start + c) else {
-            break;
+            {
+                unscanned = true;
+                break;
+            }
         };
         if !json_ld && (name == b"script" || name == b"style") {
             // Nothing of a script or style element is ever read: the whole element goes
             // (a page has hundreds of `<script src>` tags).
             let Some(ce) = b[close..].iter().position(|&c| c == b'>') else {
-                break;
+                {
+                    unscanned = true;
+                    break;
+                }
             };
             out.cut(lt, close + ce + 1);
             i = close + ce + 1;
@@ -470,7 +491,8 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
     };
     Stripped {
         html,
-        depth: max_depth,
+        // Unknown nesting counts as too deep: limit_depth then looks at it.
+        depth: if unscanned { usize::MAX } else { max_depth },
     }
 }
 
@@ -801,6 +823,12 @@ mod tests {
         );
         let deep = format!("{}x{}", "<div>".repeat(1000), "</div>".repeat(1000));
         assert_eq!(prestrip(&deep, &Keep::default()).depth, 1000);
+        // A construct that never ends leaves the rest uncounted: unknown counts as deep.
+        assert_eq!(
+            prestrip(&"<nav>".repeat(3), &Keep::default()).depth,
+            usize::MAX
+        );
+        assert_eq!(prestrip("<div><!-- x", &Keep::default()).depth, usize::MAX);
         // Tags inside raw text are text.
         assert_eq!(
             prestrip("<title><div><div></title><div></div>", &Keep::default()).depth,

@@ -396,6 +396,52 @@ fn failures_and_short_pages_keep_the_feed_content() {
     ));
 }
 
+/// Hostile pages are extracted or refused in bounded time: under 1 s in release builds (the
+/// acceptance bound); debug builds get a looser bound that still catches anything quadratic.
+#[test]
+fn hostile_pages_are_bounded_in_time() {
+    let url = Url::parse("https://example.org/a").expect("url");
+    let bound = if cfg!(debug_assertions) {
+        std::time::Duration::from_secs(15)
+    } else {
+        std::time::Duration::from_secs(1)
+    };
+    let para = "<p>Deep text, with a comma, and enough words to count as a paragraph.</p>";
+    let mut pages = vec![
+        (
+            "50,000 nested divs",
+            format!("{}{para}", "<div>".repeat(50_000)),
+        ),
+        // Unclosed menus: the page's rest is never seen whole by prestrip.
+        (
+            "50,000 unclosed navs",
+            format!("{para}{}x", "<nav>".repeat(50_000)),
+        ),
+        (
+            "50,000 unclosed svgs",
+            format!("{para}{}x", "<svg>".repeat(50_000)),
+        ),
+        (
+            "an unclosed comment",
+            format!("{para}<!--{}", "<div>".repeat(50_000)),
+        ),
+    ];
+    let mut big = String::from("<html><body><article>");
+    while big.len() < extract::MAX_PAGE_BYTES - 200 {
+        big.push_str("<p class=\"c\" data-x=\"1\">Some words, of a paragraph.</p>\n");
+    }
+    pages.push(("8 MiB of markup", big));
+    for (what, html) in &pages {
+        let t0 = std::time::Instant::now();
+        let r = extract::extract_str(html, &url, &[]);
+        let took = t0.elapsed();
+        assert!(took < bound, "{what}: {took:?}");
+        if let Ok(x) = r {
+            assert!(!x.text.is_empty(), "{what}");
+        }
+    }
+}
+
 #[test]
 fn deeply_nested_page_does_not_crash() {
     let url = Url::parse("https://example.org/a").expect("url");
