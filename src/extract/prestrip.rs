@@ -312,9 +312,9 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
     let (mut depth, mut max_depth, mut pre) = (0usize, 0usize, 0usize);
     let mut i = 0;
     // Whether `i` sits just after a tag, so that `i..` up to the next `<` is text between tags,
-    // and whether that tag is a block one (see `block_tag`).
+    // and that tag's name (only looked at when whitespace follows it).
     let mut after_tag = false;
-    let mut prev_block = false;
+    let mut prev_tag: &[u8] = b"";
     let mut attrs: Vec<Attr> = Vec::new();
     // Set when a construct never ends (an unclosed comment, tag or element): the rest of
     // the page is passed on as it is, its nesting not counted.
@@ -327,14 +327,14 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
         if after_tag && pre == 0 && p > 0 && b[i..lt].iter().all(|&c| is_space(c)) {
             // Between two block tags whitespace is no text at all; elsewhere it separates
             // words, and one character of it does that as well as many.
-            if prev_block && block_tag(next_tag_name(&b[lt + 1..])) {
+            if block_tag(prev_tag) && block_tag(next_tag_name(&b[lt + 1..])) {
                 out.cut(i, lt);
             } else if p > 1 {
                 out.cut(i + 1, lt);
             }
         }
         after_tag = false;
-        prev_block = false;
+        prev_tag = b"";
         let rest = &b[lt + 1..];
         if rest.starts_with(b"!--") {
             // A comment: dropped whole.
@@ -374,7 +374,7 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             }
             i = lt + 2 + name_len + gt + 1;
             after_tag = true;
-            prev_block = block_tag(name);
+            prev_tag = name;
             continue;
         }
         let Some(&(name, nests)) = EMPTIED.iter().find(|(n, _)| starts_with_ci(rest, n)) else {
@@ -402,7 +402,7 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             }
             i = end;
             after_tag = true;
-            prev_block = block_tag(tag);
+            prev_tag = tag;
             let counted = !uncounted(tag) && b[end - 2] != b'/';
             if counted {
                 depth += 1;
@@ -473,7 +473,7 @@ pub(crate) fn prestrip<'h>(html: &'h str, keep: &Keep) -> Stripped<'h> {
             out.cut(lt, close + ce + 1);
             i = close + ce + 1;
             after_tag = true;
-            prev_block = true;
+            prev_tag = b"script";
             continue;
         }
         max_depth = max_depth.max(depth + 1);
