@@ -2,7 +2,9 @@
 //! HTML and metadata), working on `scraper`'s DOM. Pure: no I/O.
 //!
 //! Order: decode (HTTP charset, BOM, `<meta>` in the first 1024 bytes, then chardetng: see
-//! [`crate::charset`]), parse, flatten the tree once ([`dom`]: every later pass is a loop over
+//! [`crate::charset`]), cut what is never read before parsing (`prestrip`: scripts, styles,
+//! menus, unread attributes and `<meta>`/`<link>` tags, whitespace between tags; parsing is
+//! half the time, and linear in what it is given), parse, flatten the tree once ([`dom`]: every later pass is a loop over
 //! an array, so deep nesting cannot overflow the stack), read metadata ([`metadata`]), apply
 //! a matching [`SiteRule`] (configured rules first, then [`builtin_rules`]), else choose the
 //! container readability-style ([`scoring`]), then clean it and build text and HTML together
