@@ -9,6 +9,21 @@ use super::patterns;
 use scraper::node::Element;
 use scraper::{Html, Node};
 
+/// Attribute lookup by name without interning it. scraper's `Element::attr` turns the name
+/// into an atom (a hash and, for names outside the static set, a lock) and binary-searches;
+/// elements have a handful of attributes, so comparing the strings is several times cheaper
+/// on the hot paths that ask every element for `class`, `id` and `style`.
+pub(crate) trait AttrExt {
+    /// The value of attribute `name` (ASCII lower-case, as the parser stores names).
+    fn attr_str(&self, name: &str) -> Option<&str>;
+}
+
+impl AttrExt for Element {
+    fn attr_str(&self, name: &str) -> Option<&str> {
+        self.attrs().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+}
+
 /// Sentinel for "no parent".
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -170,13 +185,13 @@ fn is_junk_tag(tag: &str) -> bool {
 
 /// Whether the element is hidden from readers (`hidden`, `aria-hidden`, `display:none`).
 fn is_hidden(e: &Element) -> bool {
-    if e.attr("hidden").is_some() {
+    if e.attr_str("hidden").is_some() {
         return true;
     }
-    if e.attr("aria-hidden") == Some("true") {
+    if e.attr_str("aria-hidden") == Some("true") {
         return true;
     }
-    if let Some(style) = e.attr("style") {
+    if let Some(style) = e.attr_str("style") {
         let s = style.to_ascii_lowercase();
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if s.contains("display:none") || s.contains("visibility:hidden") {
@@ -212,6 +227,7 @@ impl<'a> Dom<'a> {
         let mut nodes: Vec<N<'a>> = Vec::with_capacity(doc.tree.nodes().len());
         // Stack of indices of open elements in `nodes`.
         let mut stack: Vec<u32> = Vec::new();
+        let mut signals = patterns::ClassSignals::default();
         for edge in doc.tree.root().traverse() {
             match edge {
                 ego_tree::iter::Edge::Open(node) => match node.value() {
@@ -232,10 +248,10 @@ impl<'a> Dom<'a> {
                             if is_junk_tag(tag) || is_hidden(e) {
                                 flags |= flag::JUNK | flag::SELF_JUNK;
                             } else {
-                                weight = patterns::class_weight(e);
+                                weight = signals.class_weight(e);
                                 if weight < 0 && !matches!(tag, "body" | "html" | "a" | "main") {
                                     flags |= flag::SELF_BOILER;
-                                } else if weight <= 0 && patterns::is_weak(e) {
+                                } else if weight <= 0 && signals.is_weak(e) {
                                     flags |= flag::SELF_WEAK;
                                 }
                             }

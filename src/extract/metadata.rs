@@ -4,6 +4,7 @@
 //! `<h1>`. Dates end up in UTC.
 
 use super::Extracted;
+use super::dom::AttrExt;
 use super::dom::{Dom, Kind};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -32,8 +33,60 @@ pub(crate) struct Found {
     html_dir: Option<String>,
 }
 
+/// Every `<meta>` key (property, name or itemprop, lower-case) that [`apply`] reads. The
+/// parser is never shown the others (`prestrip` drops them: viewport, twitter:card,
+/// fb:app_id... are a sixth of a page's tags); a key read but missing here fails the tests
+/// (debug assertion in `Found::meta`; `article:tag` is read directly, see `apply`).
+pub(crate) const META_KEYS: [&str; 41] = [
+    "og:site_name",
+    "application-name",
+    "og:title",
+    "twitter:title",
+    "article:published_time",
+    "datepublished",
+    "og:published_time",
+    "article:published",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dc.date",
+    "date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article:modified_time",
+    "datemodified",
+    "og:updated_time",
+    "dcterms.modified",
+    "article:author",
+    "og:article:author",
+    "cxenseparse:author",
+    "parsely-author",
+    "sailthru.author",
+    "author",
+    "dc.creator",
+    "byl",
+    "article:tag",
+    "news_keywords",
+    "keywords",
+    "og:locale",
+    "content-language",
+    "language",
+    "dc.language",
+    "og:url",
+    "og:image",
+    "og:image:url",
+    "twitter:image",
+    "twitter:image:src",
+];
+
 impl Found {
     fn meta(&self, keys: &[&str]) -> Option<&str> {
+        debug_assert!(
+            keys.iter().all(|k| META_KEYS.contains(k)),
+            "a meta key read by apply() is missing from META_KEYS: {keys:?}"
+        );
         keys.iter().find_map(|k| {
             self.meta
                 .iter()
@@ -51,22 +104,26 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
         match n.tag {
             "html" => {
                 f.html_lang = e
-                    .attr("lang")
-                    .or_else(|| e.attr("xml:lang"))
+                    .attr_str("lang")
+                    .or_else(|| e.attr_str("xml:lang"))
                     .map(|l| l.trim().to_string())
                     .filter(|l| !l.is_empty());
                 f.html_dir = e
-                    .attr("dir")
+                    .attr_str("dir")
                     .map(|d| d.trim().to_ascii_lowercase())
                     .filter(|d| d == "rtl" || d == "ltr");
             }
             "meta" => {
-                let Some(content) = e.attr("content") else {
+                let Some(content) = e.attr_str("content") else {
                     continue;
                 };
-                for k in [e.attr("property"), e.attr("name"), e.attr("itemprop")]
-                    .into_iter()
-                    .flatten()
+                for k in [
+                    e.attr_str("property"),
+                    e.attr_str("name"),
+                    e.attr_str("itemprop"),
+                ]
+                .into_iter()
+                .flatten()
                 {
                     f.meta
                         .push((k.trim().to_ascii_lowercase(), content.to_string()));
@@ -74,12 +131,12 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
             }
             "link"
                 if f.canonical.is_none()
-                    && e.attr("rel").is_some_and(|r| {
+                    && e.attr_str("rel").is_some_and(|r| {
                         r.split_whitespace()
                             .any(|t| t.eq_ignore_ascii_case("canonical"))
                     }) =>
             {
-                f.canonical = e.attr("href").map(|h| h.trim().to_string());
+                f.canonical = e.attr_str("href").map(|h| h.trim().to_string());
             }
             "title" if f.title_tag.is_none() => {
                 let t = raw_text(dom, i as u32);
@@ -102,7 +159,7 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                 let name_part = ((i as u32 + 1)..end).find(|&j| {
                     dom.nodes[j as usize]
                         .elem()
-                        .and_then(|c| c.attr("class").or_else(|| c.attr("itemprop")))
+                        .and_then(|c| c.attr_str("class").or_else(|| c.attr_str("itemprop")))
                         .is_some_and(|c| c.contains("name"))
                 });
                 let t = dom.text_of(name_part.unwrap_or(i as u32));
@@ -116,14 +173,14 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
                 }
             }
             "time" if f.time.is_none() => {
-                f.time = e.attr("datetime").map(str::to_string);
+                f.time = e.attr_str("datetime").map(str::to_string);
             }
             "script"
-                if e.attr("type")
+                if e.attr_str("type")
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) =>
             {
                 let raw = raw_text(dom, i as u32);
-                if let Ok(v) = serde_json::from_str::<Value>(&raw) {
+                if let Some(v) = parse_json_ld(&raw) {
                     json_ld(&v, &mut f);
                 }
             }
@@ -133,11 +190,47 @@ pub(crate) fn collect(dom: &Dom<'_>) -> Found {
     f
 }
 
+/// Decodes character references left in a metadata value. JSON-LD strings are not HTML,
+/// yet publishers write `&#163;` and `&amp;` in them, and `og:title` is often escaped twice
+/// (`&amp;#8220;`, read once by the parser): a headline never means the literal reference.
+fn decode_entities(s: &str) -> String {
+    if s.contains('&') {
+        html_escape::decode_html_entities(s).into_owned()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Parses a JSON-LD block as publishers write them: some CMSs wrap it in `<![CDATA[ ]]>`
+/// (or `//<![CDATA[`, `<!-- -->`), some end it with a stray `;`. The first JSON value is
+/// taken; anything after it is ignored.
+fn parse_json_ld(raw: &str) -> Option<Value> {
+    let mut s = raw.trim();
+    loop {
+        let before = s.len();
+        for p in ["/*<![CDATA[*/", "//<![CDATA[", "<![CDATA[", "<!--"] {
+            s = s.strip_prefix(p).unwrap_or(s).trim_start();
+        }
+        for p in ["/*]]>*/", "//]]>", "]]>", "-->"] {
+            s = s.strip_suffix(p).unwrap_or(s).trim_end();
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    serde_json::Deserializer::from_str(s)
+        .into_iter::<Value>()
+        .next()?
+        .ok()
+}
+
 fn is_byline(e: &scraper::node::Element) -> bool {
-    if e.attr("rel") == Some("author") || e.attr("itemprop").is_some_and(|p| p.contains("author")) {
+    if e.attr_str("rel") == Some("author")
+        || e.attr_str("itemprop").is_some_and(|p| p.contains("author"))
+    {
         return true;
     }
-    [e.attr("class"), e.attr("id")]
+    [e.attr_str("class"), e.attr_str("id")]
         .into_iter()
         .flatten()
         .any(|v| {
@@ -398,13 +491,21 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
     if out.title.is_none() {
         // Meta values are only trimmed: publishers' titles are kept as written.
         let site = f.meta(&["og:site_name", "application-name"]);
-        out.title = f
-            .ld_headline
-            .clone()
+        // The visible headline, when the page's `<title>` repeats it word for word, wins
+        // over the JSON-LD / OpenGraph headline: those are often a shorter variant written
+        // for search and social cards ("New York ramps up mass burials amid virus outbreak"
+        // for the headline "Coronavirus: New York ramps up mass burials amid outbreak").
+        let confirmed_h1 = f.h1.as_deref().map(super::collapse).filter(|h| {
+            f.title_tag
+                .as_deref()
+                .is_some_and(|t| strip_site_name(t, site, base) == *h)
+        });
+        out.title = confirmed_h1
+            .or_else(|| f.ld_headline.clone())
             .or_else(|| f.meta(&["og:title", "twitter:title"]).map(str::to_string))
             .or_else(|| f.h1.clone())
             .or_else(|| f.title_tag.clone())
-            .map(|t| strip_site_name(&t, site, base));
+            .map(|t| strip_site_name(&decode_entities(&t), site, base));
     }
     if out.published.is_none() {
         out.published = [
@@ -462,6 +563,7 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
         });
         // "By Jane Doe" → "Jane Doe".
         out.byline = out.byline.take().map(|b| {
+            let b = decode_entities(&b);
             b.strip_prefix("By ")
                 .or_else(|| b.strip_prefix("by "))
                 .or_else(|| b.strip_prefix("BY "))
@@ -517,6 +619,68 @@ pub(crate) fn apply(f: &Found, base: &Url, out: &mut Extracted) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_ld_in_cdata_or_with_trailing_junk_is_read() {
+        for raw in [
+            "<![CDATA[ {\"headline\": \"h\"} ]]>",
+            "//<![CDATA[\n{\"headline\": \"h\"}\n//]]>",
+            "<!-- {\"headline\": \"h\"} -->",
+            "{\"headline\": \"h\"};",
+        ] {
+            let v = parse_json_ld(raw);
+            assert_eq!(
+                v.as_ref().and_then(|v| v["headline"].as_str()),
+                Some("h"),
+                "{raw}"
+            );
+        }
+        assert!(parse_json_ld("<![CDATA[ ]]>").is_none());
+    }
+
+    #[test]
+    fn visible_headline_repeated_by_title_tag_beats_json_ld() {
+        let base = Url::parse("https://www.example.com/a").expect("url");
+        let mut f = Found {
+            ld_headline: Some("Short SEO headline".into()),
+            h1: Some("The  full headline".into()),
+            title_tag: Some("The full headline - Example".into()),
+            ..Found::default()
+        };
+        let mut out = Extracted::default();
+        apply(&f, &base, &mut out);
+        assert_eq!(out.title.as_deref(), Some("The full headline"));
+        // Without the <title> agreeing, JSON-LD keeps precedence.
+        f.title_tag = Some("Something else - Example".into());
+        let mut out = Extracted::default();
+        apply(&f, &base, &mut out);
+        assert_eq!(out.title.as_deref(), Some("Short SEO headline"));
+    }
+
+    #[test]
+    fn character_references_in_headline_and_byline_are_decoded() {
+        let base = Url::parse("https://www.example.com/a").expect("url");
+        let f = Found {
+            ld_headline: Some("Chelsea pay &#163;71.6m &amp; more, AT&T says".into()),
+            ld_author: Some("By Jos&eacute; Silva".into()),
+            ..Found::default()
+        };
+        let mut out = Extracted::default();
+        apply(&f, &base, &mut out);
+        assert_eq!(
+            out.title.as_deref(),
+            Some("Chelsea pay £71.6m & more, AT&T says")
+        );
+        assert_eq!(out.byline.as_deref(), Some("José Silva"));
+    }
+
+    #[test]
+    fn meta_keys_are_lower_case_and_unique() {
+        for (i, k) in META_KEYS.iter().enumerate() {
+            assert_eq!(*k, k.to_ascii_lowercase());
+            assert!(!META_KEYS[..i].contains(k), "{k} twice");
+        }
+    }
 
     #[test]
     fn dates_become_utc() {

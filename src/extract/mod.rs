@@ -2,7 +2,9 @@
 //! HTML and metadata), working on `scraper`'s DOM. Pure: no I/O.
 //!
 //! Order: decode (HTTP charset, BOM, `<meta>` in the first 1024 bytes, then chardetng: see
-//! [`crate::charset`]), parse, flatten the tree once ([`dom`]: every later pass is a loop over
+//! [`crate::charset`]), cut what is never read before parsing (`prestrip`: scripts, styles,
+//! menus, unread attributes and `<meta>`/`<link>` tags, whitespace between tags; parsing is
+//! half the time, and linear in what it is given), parse, flatten the tree once ([`dom`]: every later pass is a loop over
 //! an array, so deep nesting cannot overflow the stack), read metadata ([`metadata`]), apply
 //! a matching [`SiteRule`] (configured rules first, then [`builtin_rules`]), else choose the
 //! container readability-style ([`scoring`]), then clean it and build text and HTML together
@@ -26,7 +28,7 @@ pub mod fragment;
 
 use crate::model::SiteRule;
 use chrono::{DateTime, Utc};
-use dom::{Dom, Kind};
+use dom::{AttrExt, Dom, Kind};
 use scraper::{Html, Selector};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -113,8 +115,15 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
     if html.len() > MAX_PAGE_BYTES {
         return Err(ExtractError::TooLarge(html.len(), MAX_PAGE_BYTES));
     }
-    let stripped = prestrip::prestrip(html);
-    let doc = Html::parse_document(&prestrip::limit_depth(&stripped));
+    let keep = prestrip::rule_keep(rules.iter().chain(sites::BUILTIN.iter()));
+    let stripped = prestrip::prestrip(html, &keep);
+    // limit_depth rescans the page; only worth it when prestrip saw deep nesting (its count
+    // skips raw text, hence the margin).
+    let doc = if stripped.depth > prestrip::MAX_DEPTH / 2 {
+        Html::parse_document(&prestrip::limit_depth(&stripped.html))
+    } else {
+        Html::parse_document(&stripped.html)
+    };
     let count = doc.tree.nodes().len();
     if count > MAX_NODES {
         return Err(ExtractError::TooManyNodes(count, MAX_NODES));
@@ -163,7 +172,7 @@ pub fn extract_str(html: &str, url: &Url, rules: &[SiteRule]) -> Result<Extracte
         if let Some(i) = rule.published.as_deref().and_then(first) {
             out.published = dom.nodes[i as usize]
                 .elem()
-                .and_then(|e| e.attr("datetime").or_else(|| e.attr("content")))
+                .and_then(|e| e.attr_str("datetime").or_else(|| e.attr_str("content")))
                 .and_then(metadata::parse_date)
                 .or_else(|| metadata::parse_date(&dom.text_of(i)))
                 .or_else(|| metadata::parse_text_date(&dom.text_of(i)));

@@ -3,6 +3,7 @@
 //! headline, short boilerplate lines. One iterative walk produces both outputs, so they always
 //! hold the same blocks. Lazy images are resolved here; the HTML is sanitised later.
 
+use super::dom::AttrExt;
 use super::dom::{Dom, Kind, flag, is_block};
 use super::patterns;
 use scraper::node::Element;
@@ -307,12 +308,12 @@ fn open<'a>(
         if let Some(src) = image_src(e, w.base) {
             if !st.images.contains(&src) {
                 st.ensure_p();
-                push_img(st, &src, e.attr("alt"));
+                push_img(st, &src, e.attr_str("alt"));
             }
         }
         return;
     }
-    let dirlang = e.attr("dir").is_some() || e.attr("lang").is_some();
+    let dirlang = e.attr_str("dir").is_some() || e.attr_str("lang").is_some();
     let emit = if st.emitted.len() >= MAX_EMIT_DEPTH {
         None
     } else if let Some(t) = structural(tag) {
@@ -340,19 +341,19 @@ fn open<'a>(
         st.html.push('<');
         st.html.push_str(t);
         for a in ["dir", "lang"] {
-            if let Some(v) = e.attr(a) {
+            if let Some(v) = e.attr_str(a) {
                 push_attr(&mut st.html, a, v);
             }
         }
         match t {
             "a" => {
-                if let Some(h) = e.attr("href").and_then(|h| w.base.join(h.trim()).ok()) {
+                if let Some(h) = e.attr_str("href").and_then(|h| w.base.join(h.trim()).ok()) {
                     push_attr(&mut st.html, "href", h.as_str());
                 }
             }
             "td" | "th" => {
                 for a in ["colspan", "rowspan"] {
-                    if let Some(v) = e.attr(a) {
+                    if let Some(v) = e.attr_str(a) {
                         push_attr(&mut st.html, a, v);
                     }
                 }
@@ -453,7 +454,7 @@ fn largest_srcset(v: &str) -> Option<&str> {
 
 fn is_pixel(e: &Element, url: &Url) -> bool {
     let tiny = |a: &str| {
-        e.attr(a)
+        e.attr_str(a)
             .and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok())
             .is_some_and(|n| n <= 2)
     };
@@ -464,34 +465,40 @@ fn is_pixel(e: &Element, url: &Url) -> bool {
         })
 }
 
+/// Attributes of lazy-loaded images holding the real URL, in order of preference.
+pub(crate) const LAZY_SRC: [&str; 7] = [
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "data-lazy",
+    "data-url",
+    "data-hi-res-src",
+    "data-full-src",
+];
+
+/// Attributes of lazy-loaded images holding the real `srcset`.
+pub(crate) const LAZY_SRCSET: [&str; 2] = ["data-srcset", "data-lazy-srcset"];
+
 /// The real URL of a possibly lazy-loaded image, absolute; `None` for placeholders and
 /// tracking pixels.
 pub(crate) fn image_src(e: &Element, base: &Url) -> Option<String> {
     let mut found: Option<&str> = None;
-    for a in [
-        "data-src",
-        "data-lazy-src",
-        "data-original",
-        "data-lazy",
-        "data-url",
-        "data-hi-res-src",
-        "data-full-src",
-    ] {
-        if let Some(v) = e.attr(a).filter(|v| !looks_placeholder(v)) {
+    for a in LAZY_SRC {
+        if let Some(v) = e.attr_str(a).filter(|v| !looks_placeholder(v)) {
             found = Some(v);
             break;
         }
     }
     if found.is_none() {
-        for a in ["data-srcset", "data-lazy-srcset", "srcset"] {
-            if let Some(v) = e.attr(a).and_then(largest_srcset) {
+        for a in LAZY_SRCSET.into_iter().chain(["srcset"]) {
+            if let Some(v) = e.attr_str(a).and_then(largest_srcset) {
                 found = Some(v);
                 break;
             }
         }
     }
     if found.is_none() {
-        found = e.attr("src").filter(|v| !looks_placeholder(v));
+        found = e.attr_str("src").filter(|v| !looks_placeholder(v));
     }
     let url = base.join(found?.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") || is_pixel(e, &url) {
@@ -518,7 +525,7 @@ fn noscript_images(dom: &Dom<'_>, i: u32, base: &Url, st: &mut State<'_>) {
                 if let Some(src) = image_src(e, base) {
                     if !st.images.contains(&src) {
                         st.ensure_p();
-                        push_img(st, &src, e.attr("alt"));
+                        push_img(st, &src, e.attr_str("alt"));
                     }
                 }
             }

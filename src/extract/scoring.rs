@@ -3,6 +3,7 @@
 //! words, the winner may climb to a parent that holds several strong candidates, and
 //! siblings that look like more of the article join it.
 
+use super::dom::AttrExt;
 use super::dom::{self, Dom, Kind, NONE, flag};
 
 /// Text lengths are counted without whitespace, so readability's thresholds (which count
@@ -165,7 +166,7 @@ pub(crate) fn choose(dom: &Dom<'_>) -> Option<Vec<u32>> {
     let threshold = (top_score * 0.2).max(10.0);
     let top_class = nodes[top as usize]
         .elem()
-        .and_then(|e| e.attr("class"))
+        .and_then(|e| e.attr_str("class"))
         .unwrap_or("");
     let mut out = Vec::new();
     for s in dom.children(parent) {
@@ -178,7 +179,7 @@ pub(crate) fn choose(dom: &Dom<'_>) -> Option<Vec<u32>> {
         if n.flags & (flag::JUNK | flag::BOILER) != 0 || n.text_len == 0 {
             continue;
         }
-        let bonus = if !top_class.is_empty() && e.attr("class") == Some(top_class) {
+        let bonus = if !top_class.is_empty() && e.attr_str("class") == Some(top_class) {
             top_score * 0.2
         } else {
             0.0

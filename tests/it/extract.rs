@@ -99,23 +99,15 @@ fn check_page(site: &str, key: &str, file: &str, res: &Value, expected: &Value) 
 /// Expected values the extractor does not meet yet, each a (site, start of the mismatch
 /// message) pair. They are reported, not failed; removing a line makes the test strict again.
 /// Why each remains:
-/// - bbc-en 52241221: the expected title is the page's *second* JSON-LD headline / `<title>`;
-///   the first JSON-LD block and `og:title` carry a different headline, which we take.
-/// - folha-pt: the expected byline comes from readability's DOM heuristics (an
-///   `itemprop=author` Organization box); we find no byline there.
 /// - lemonde-fr: the expected body keeps a "Lire aussi : <link>" line; our link-density rule
 ///   drops link-only lines, which measurably helps on the benchmark (F1 0.9727 vs 0.9712).
+///   The benchmark's labels never keep such lines (no "Read more / Lire aussi / Leia
+///   também / اقرأ أيضا" line in any of the 90 DEV bodies), so this expectation (taken from
+///   readability's output) and the benchmark disagree on the kind.
 /// - nytimes-en 2017: the expected body includes an image caption; captions stay in `html`
-///   but out of `text` (the benchmark's labels leave them out).
+///   but out of `text`: of the 31 `<figcaption>`s of 30+ characters on the DEV pages, the
+///   benchmark's labels keep 1.
 const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "bbc-en",
-        "bbc-en /news/world-us-canada-52241221 (news/world-us-canada-52241221.html): title",
-    ),
-    (
-        "folha-pt",
-        "folha-pt /esporte/2018/12/tite-diz-que-errou-ao-levar-taca-da-libertadores-a-lula-em-2012.shtml (esporte/2018/12/tite-diz-que-errou-ao-levar-taca-da-libertadores-a-lula-em-2012.shtml): byline",
-    ),
     (
         "lemonde-fr",
         "lemonde-fr /pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html (pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html): body lacks \"Lire aussi",
@@ -402,6 +394,52 @@ fn failures_and_short_pages_keep_the_feed_content() {
         extract::extract(&big, None, &url, &[]),
         Err(ExtractError::TooLarge(_, _))
     ));
+}
+
+/// Hostile pages are extracted or refused in bounded time: under 1 s in release builds (the
+/// acceptance bound); debug builds get a looser bound that still catches anything quadratic.
+#[test]
+fn hostile_pages_are_bounded_in_time() {
+    let url = Url::parse("https://example.org/a").expect("url");
+    let bound = if cfg!(debug_assertions) {
+        std::time::Duration::from_secs(15)
+    } else {
+        std::time::Duration::from_secs(1)
+    };
+    let para = "<p>Deep text, with a comma, and enough words to count as a paragraph.</p>";
+    let mut pages = vec![
+        (
+            "50,000 nested divs",
+            format!("{}{para}", "<div>".repeat(50_000)),
+        ),
+        // Unclosed menus: the page's rest is never seen whole by prestrip.
+        (
+            "50,000 unclosed navs",
+            format!("{para}{}x", "<nav>".repeat(50_000)),
+        ),
+        (
+            "50,000 unclosed svgs",
+            format!("{para}{}x", "<svg>".repeat(50_000)),
+        ),
+        (
+            "an unclosed comment",
+            format!("{para}<!--{}", "<div>".repeat(50_000)),
+        ),
+    ];
+    let mut big = String::from("<html><body><article>");
+    while big.len() < extract::MAX_PAGE_BYTES - 200 {
+        big.push_str("<p class=\"c\" data-x=\"1\">Some words, of a paragraph.</p>\n");
+    }
+    pages.push(("8 MiB of markup", big));
+    for (what, html) in &pages {
+        let t0 = std::time::Instant::now();
+        let r = extract::extract_str(html, &url, &[]);
+        let took = t0.elapsed();
+        assert!(took < bound, "{what}: {took:?}");
+        if let Ok(x) = r {
+            assert!(!x.text.is_empty(), "{what}");
+        }
+    }
 }
 
 #[test]
