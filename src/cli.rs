@@ -571,10 +571,17 @@ impl Source {
         Ok(match self {
             Source::Store(s) => crate::query::run_page(s, filter)?,
             Source::View(v) => crate::query::run_page(v, filter)?,
-            Source::Daemon(c) => crate::query::Page {
-                articles: c.articles(filter)?,
-                next: None,
-            },
+            Source::Daemon(c) => {
+                let articles = c.articles(filter)?;
+                let next = (Some(articles.len()) == filter.limit)
+                    .then(|| {
+                        articles
+                            .last()
+                            .map(|a| crate::query::cursor_of(a, filter.order))
+                    })
+                    .flatten();
+                crate::query::Page { articles, next }
+            }
         })
     }
 
@@ -824,8 +831,14 @@ fn cmd_query(
 
 fn cmd_duplicates(config: Option<&std::path::Path>, format: QueryFormat) -> Result<ExitCode> {
     let cfg = load_config(config)?;
-    let store = open_store(&cfg)?;
-    let groups = crate::query::duplicates(&store)?;
+    let groups = match open_read_source(&cfg)? {
+        Source::Store(s) => crate::query::duplicates(&s)?,
+        Source::View(v) => crate::query::duplicates(&v)?,
+        Source::Daemon(c) => c.articles(&crate::query::Filter {
+            duplicates: true,
+            ..Default::default()
+        })?,
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
@@ -1274,11 +1287,13 @@ fn cmd_diff(
             ))
         })?;
     let cfg = load_config(config)?;
-    let store = open_store(&cfg)?;
-    let Some(article) = crate::query::find(&store, id)? else {
+    require_store(&cfg)?;
+    // The daemon answers while it holds the store (no lock error).
+    let src = open_source(&cfg)?;
+    let Some(article) = src.find(id)? else {
         anyhow::bail!("show: no article with id {id:?} (ids are printed by `feedkeeper query`)");
     };
-    let revs = store.revisions(&article.id)?;
+    let revs = src.revisions(&article.id)?;
     let get = |n: u32| {
         revs.iter().find(|r| r.number == n).ok_or_else(|| {
             let have: Vec<String> = revs.iter().map(|r| r.number.to_string()).collect();

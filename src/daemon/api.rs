@@ -138,6 +138,19 @@ pub struct FilterParams {
     pub search: Option<String>,
     /// Language prefix.
     pub lang: Option<String>,
+    /// Articles with a revision since (same forms as `since`).
+    pub updated_since: Option<String>,
+    /// Byline contains this (case-insensitive).
+    pub author: Option<String>,
+    /// Has this tag.
+    pub tag: Option<String>,
+    /// Only articles seen in two or more feeds.
+    #[serde(default)]
+    pub duplicates: bool,
+    /// `published` (default), `updated` or `seen`.
+    pub order: Option<String>,
+    /// Continue after this cursor (`MILLIS.ID`, as printed by the previous page).
+    pub cursor: Option<String>,
     /// At most this many.
     pub limit: Option<usize>,
     /// Include the body text.
@@ -170,8 +183,28 @@ impl FilterParams {
             until: time(&self.until)?,
             search: self.search.clone(),
             lang: self.lang.clone(),
+            updated_since: time(&self.updated_since)?,
+            author: self.author.clone(),
+            tag: self.tag.clone(),
+            duplicates: self.duplicates,
+            order: match self.order.as_deref() {
+                None | Some("published") => crate::query::Order::Published,
+                Some("updated") => crate::query::Order::Updated,
+                Some("seen") => crate::query::Order::Seen,
+                Some(o) => {
+                    return Err(ApiError(
+                        StatusCode::BAD_REQUEST,
+                        format!("order {o:?}: expected published, updated or seen"),
+                    ));
+                }
+            },
+            cursor: self
+                .cursor
+                .as_deref()
+                .map(crate::query::Cursor::parse)
+                .transpose()
+                .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?,
             limit: Some(self.limit.unwrap_or(default_limit)),
-            ..crate::query::Filter::default()
         })
     }
 }

@@ -164,6 +164,29 @@ impl Client {
         if let Some(l) = &filter.lang {
             q.append_pair("lang", l);
         }
+        if let Some(t) = filter.updated_since {
+            q.append_pair("updated_since", &ts(t));
+        }
+        if let Some(a) = &filter.author {
+            q.append_pair("author", a);
+        }
+        if let Some(t) = &filter.tag {
+            q.append_pair("tag", t);
+        }
+        if filter.duplicates {
+            q.append_pair("duplicates", "true");
+        }
+        q.append_pair(
+            "order",
+            match filter.order {
+                crate::query::Order::Published => "published",
+                crate::query::Order::Updated => "updated",
+                crate::query::Order::Seen => "seen",
+            },
+        );
+        if let Some(c) = &filter.cursor {
+            q.append_pair("cursor", &c.to_string());
+        }
         q.append_pair("limit", &filter.limit.unwrap_or(usize::MAX).to_string());
         Ok(self
             .get_json(&format!("/articles?{}", q.finish()))?

@@ -457,6 +457,14 @@ mod e2e {
             feedkeeper_ok(&["show", id, "--config", cfg, "--history"]),
             feedkeeper_ok(&["show", id, "--config", cfg, "--history", "--format", "json"]),
             feedkeeper_ok(&["export", "--config", cfg, "--format", "json"]),
+            feedkeeper_ok(&["query", "--config", cfg, "--duplicates", "--format", "json"]),
+            feedkeeper_ok(&["show", id, "--config", cfg, "--diff", "1..1"]),
+            feedkeeper_ok(&[
+                "query", "--config", cfg, "--order", "seen", "--limit", "3", "--format", "jsonl",
+            ]),
+            feedkeeper_ok(&[
+                "query", "--config", cfg, "--limit", "2", "--format", "jsonl",
+            ]),
         ]
     }
 
