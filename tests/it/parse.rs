@@ -626,6 +626,20 @@ fn markup_inside_an_atom_html_title_is_kept_as_text() {
     assert_eq!(titles(&f), ["Example test"]);
 }
 
+/// Escaped markup in a title is text: feedparser's answers are the HTML
+/// `History of the &lt;blink&gt; tag` (xhtml title) and `<p>History of the &lt;blink&gt;
+/// tag</p>` (Atom 0.3 base64 title); the plain text of both is the title we give.
+#[test]
+fn escaped_markup_in_titles_stays_text() {
+    for file in [
+        "feedparser/wellformed__atom10__entry_title_inline_markup_2.xml",
+        "feedparser/wellformed__atom__entry_title_base64_2.xml",
+    ] {
+        let f = parse_at(&format!("{CORPUS}/{file}"), None, None).unwrap();
+        assert_eq!(titles(&f), ["History of the <blink> tag"], "{file}");
+    }
+}
+
 #[test]
 fn feedburner_orig_link_and_guid_permalink() {
     let xml = br#"<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel><title>t</title>
