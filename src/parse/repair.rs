@@ -812,7 +812,8 @@ mod tests {
                 "<rss><channel><item><title>a</b></title><item><title>b",
                 None
             ),
-            "<rss version=\"2.0\"><channel><item><title>a</title><item><title>b</title></item></item></channel></rss>"
+            // The second item begins a new entry: it closes the first (feedparser's reading).
+            "<rss version=\"2.0\"><channel><item><title>a</title></item><item><title>b</title></item></channel></rss>"
         );
     }
 
