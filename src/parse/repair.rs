@@ -170,7 +170,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             }
             Event::Text(t) => {
                 if !w.stack.is_empty() {
-                    w.text.push_str(&String::from_utf8_lossy(&t.into_inner()));
+                    w.text.push_str(&utf8(&t.into_inner()));
                 }
             }
             Event::GeneralRef(r) => {
@@ -182,8 +182,8 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             }
             Event::CData(c) => {
                 if !w.stack.is_empty() {
-                    let raw = String::from_utf8_lossy(&c.into_inner()).into_owned();
-                    w.cdata(&raw);
+                    let raw = c.into_inner();
+                    w.cdata(&utf8(&raw));
                 }
             }
             Event::Eof => break,
@@ -195,6 +195,15 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         w.close_top();
     }
     w.out
+}
+
+/// The text of an event: the reader reads a `str` and cuts it at markup (ASCII), so this is
+/// valid UTF-8 and only validated; anything else would be replaced, never trusted.
+fn utf8(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 fn local(name: &str) -> &str {
@@ -311,13 +320,19 @@ impl Writer {
                 let plain = quick_xml::escape::unescape(&text)
                     .map(|c| c.into_owned())
                     .unwrap_or_else(|_| text.clone());
-                let fixed = if f.url_text {
-                    resolve(&plain, Some(b))
+                if f.url_text {
+                    let fixed = resolve(&plain, Some(b));
+                    self.out
+                        .push_str(&quick_xml::escape::escape(fixed.as_str()));
                 } else {
-                    resolve_html_urls(&plain, b).into_owned()
-                };
-                self.out
-                    .push_str(&quick_xml::escape::escape(fixed.as_str()));
+                    match resolve_html_urls(&plain, b) {
+                        // Nothing relative: the text is written as it came.
+                        std::borrow::Cow::Borrowed(_) => self.out.push_str(&text),
+                        std::borrow::Cow::Owned(fixed) => self
+                            .out
+                            .push_str(&quick_xml::escape::escape(fixed.as_str())),
+                    }
+                }
             }
             _ => self.out.push_str(&text),
         }

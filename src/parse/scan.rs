@@ -80,41 +80,48 @@ pub(crate) fn scan(text: &str) -> Scan {
     let mut from = 0;
     let mut in_title = false;
     let mut item_open = false;
-    let head_end = text
-        .find("<item")
-        .or_else(|| text.find("<entry"))
+    let head_end = memchr::memmem::find(text.as_bytes(), b"<item")
+        .or_else(|| memchr::memmem::find(text.as_bytes(), b"<entry"))
         .unwrap_or(text.len());
     let aliases = prefix_aliases(&text[..head_end]);
-    while let Some(p) = text[from..].find('<') {
+    let bytes = text.as_bytes();
+    while let Some(p) = memchr::memchr(b'<', &bytes[from..]) {
         let at = from + p;
         let rest = &text[at + 1..];
+        let rb = rest.as_bytes();
         if in_title {
             in_title = false;
-            if !rest.starts_with('/') && !rest.starts_with("![CDATA[") && !rest.starts_with("!--") {
+            if !rb.starts_with(b"/") && !rb.starts_with(b"![CDATA[") && !rb.starts_with(b"!--") {
                 out.title_children = true;
             }
         }
-        if rest.starts_with("![CDATA[") {
-            from = rest.find("]]>").map_or(text.len(), |e| at + 1 + e + 3);
+        if rb.starts_with(b"![CDATA[") {
+            from = memchr::memmem::find(rb, b"]]>").map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
-        if rest.starts_with("!--") {
-            from = rest.find("-->").map_or(text.len(), |e| at + 1 + e + 3);
+        if rb.starts_with(b"!--") {
+            from = memchr::memmem::find(rb, b"-->").map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
         from = at + 1;
-        let name_len = rest
-            .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
-            .unwrap_or(rest.len());
-        let name = &rest[..name_len];
-        if name.is_empty() || name.starts_with(['!', '?']) {
-            continue;
-        }
-        if let Some(end) = name.strip_prefix('/') {
-            let local = end.rsplit(':').next().unwrap_or(end);
-            if local == "item" || local == "entry" {
+        if let Some(end) = rb.strip_prefix(b"/") {
+            let n = end
+                .iter()
+                .position(|c| c.is_ascii_whitespace() || *c == b'>')
+                .unwrap_or(end.len());
+            let local = end[..n].rsplit(|c| *c == b':').next().unwrap_or(&end[..n]);
+            if local == b"item" || local == b"entry" {
                 item_open = false;
             }
+            continue;
+        }
+        let name_len = rb
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/')
+            .unwrap_or(rb.len());
+        // Names end at ASCII bytes, so this is a char boundary.
+        let name = &rest[..name_len];
+        if name.is_empty() || name.starts_with(['!', '?']) {
             continue;
         }
         let local = name.rsplit(':').next().unwrap_or(name);
