@@ -12,7 +12,8 @@
 //!   (UserLand's, or Atom's by mistake) is dropped; items after `</channel>` move inside it;
 //! - **items inside items** the way feedparser reads them: every item (entry) start tag begins a
 //!   new entry, so an item opened inside another closes the outer one there; what follows the
-//!   inner item's end up to the outer's end belongs to no entry and is dropped;
+//!   inner item's end up to the outer's end belongs to no entry and is dropped; an item inside
+//!   another element of the channel (left open) is moved out of it, into the channel;
 //! - **values feed-rs rejects**: Atom text `type`s outside `text|html|xhtml` are mapped, empty
 //!   text elements are dropped, child elements inside a `<title>` (RSS, or Atom text / html)
 //!   become escaped text;
@@ -423,6 +424,20 @@ impl Writer {
                     self.close_top();
                 }
                 self.ghosts.push(0);
+            }
+            // An item inside another element of the channel (an `<itunes:category>` left
+            // open) belongs to the channel: the elements around it are closed there.
+            let parent = match self.flavor {
+                Flavor::Rss => Some("channel"),
+                Flavor::Atom => Some("feed"),
+                _ => None,
+            };
+            if let Some(pos) =
+                parent.and_then(|p| self.stack.iter().rposition(|f| local(&f.out_name) == p))
+            {
+                while self.stack.len() > pos + 1 {
+                    self.close_top();
+                }
             }
         }
         let mut depth = self.stack.len();

@@ -503,6 +503,7 @@ fn corpus_failure_categories_match_reference() {
         "rome/rome-modules__src__test__resources__xml__v__v4.xml",
         "rust-syndication-rss/dublincore_altprefix.xml",
         "gofeed/parser__atom__entry_title_xml_base.xml",
+        "feedjira/ITunesWithSingleQuotedAttributes.xml",
         // derived Arabic: every variant decodes to the intended text
         "derived-arabic/bbc-urdu_cp1256-label.xml",
         "derived-arabic/bbc-urdu_iso-8859-6_no-declaration.xml",
@@ -598,6 +599,28 @@ fn items_nested_in_items_each_begin_an_entry() {
             "BrandX"
         ]
     );
+}
+
+/// Items after a channel element left open (`<itunes:category text='Technology'>` with no end
+/// tag) are the channel's items, as feedparser reads them, not children of the category.
+#[test]
+fn items_inside_an_unclosed_channel_element() {
+    let f = parse_at(
+        &format!("{CORPUS}/feedjira/ITunesWithSingleQuotedAttributes.xml"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(f.title.as_deref(), Some("All About Everything"));
+    assert_eq!(
+        titles(&f),
+        [
+            "Shake Shake Shake Your Spices",
+            "Socket Wrench Shootout",
+            "Red, Whine, & Blue"
+        ]
+    );
+    assert_eq!(published(&f)[0].as_deref(), Some("2005-06-15T19:00:00Z"));
 }
 
 /// Dublin Core under another prefix than `dc:` (`xmlns:dublincore=…`) is still Dublin Core:
