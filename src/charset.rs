@@ -89,13 +89,13 @@ pub fn declared_encoding(bytes: &[u8], kind: DocKind) -> Option<&'static Encodin
 /// The raw label of the document's own declaration.
 fn declared_label(bytes: &[u8], kind: DocKind) -> Option<String> {
     let head = &bytes[..bytes.len().min(1024)];
-    // Declarations are ASCII; a lossy view is enough to find them.
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
     match kind {
         DocKind::Xml => {
-            let start = head.find("<?xml")?;
-            let end = head[start..].find("?>")? + start;
-            let prolog = &head[start..end];
+            // Only the prolog is looked at (declarations are ASCII; a lossy view is enough).
+            let start = memchr::memmem::find(head, b"<?xml")
+                .or_else(|| memchr::memmem::find(head, b"<?XML"))?;
+            let end = memchr::memmem::find(&head[start..], b"?>")? + start;
+            let prolog = String::from_utf8_lossy(&head[start..end]).to_ascii_lowercase();
             let pos = prolog.find("encoding")?;
             let rest = prolog[pos + "encoding".len()..]
                 .trim_start()
@@ -109,6 +109,7 @@ fn declared_label(bytes: &[u8], kind: DocKind) -> Option<String> {
             Some(value[..value.find(quote)?].trim().to_string())
         }
         DocKind::Html => {
+            let head = String::from_utf8_lossy(head).to_ascii_lowercase();
             let mut from = 0;
             while let Some(p) = head[from..].find("<meta") {
                 let start = from + p;
@@ -195,13 +196,15 @@ pub fn decode<'a>(
         };
     }
     // A code page encoding_rs does not know, named by the HTTP header or the declaration.
+    let declared_label = declared_label(bytes, kind);
     let legacy = http_charset
         .filter(|l| encoding_for_label(l).is_none())
         .and_then(legacy_table)
         .or_else(|| {
-            declared_label(bytes, kind)
+            declared_label
+                .as_deref()
                 .filter(|l| encoding_for_label(l).is_none())
-                .and_then(|l| legacy_table(&l))
+                .and_then(legacy_table)
         });
     if let Some((name, table)) = legacy {
         let text: String = bytes
@@ -224,7 +227,10 @@ pub fn decode<'a>(
     let http = http_charset
         .and_then(encoding_for_label)
         .map(ascii_compatible);
-    let declared = declared_encoding(bytes, kind).map(ascii_compatible);
+    let declared = declared_label
+        .as_deref()
+        .and_then(encoding_for_label)
+        .map(ascii_compatible);
     let candidates: Vec<&'static Encoding> = [http, declared].into_iter().flatten().collect();
     // Bytes that are valid UTF-8 and not plain ASCII are UTF-8 whatever an 8-bit label says:
     // real legacy-encoded text is practically never valid UTF-8, and a stale label is common.
@@ -254,12 +260,28 @@ pub fn decode<'a>(
         }
     }
     if candidates.is_empty() || candidates.iter().all(|e| *e == encoding_rs::UTF_8) {
-        let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-        det.feed(bytes, true);
-        return run(bytes, det.guess(None, chardetng::Utf8Detection::Allow));
+        return run(bytes, detect(bytes));
     }
     // Every candidate produced errors: trust the first one (HTTP before the document).
     run(bytes, candidates[0])
+}
+
+/// Guesses the encoding of bytes that are not UTF-8 with chardetng, fed only the lines that
+/// hold a non-ASCII byte: its scores come from non-ASCII bytes and their neighbours, and the
+/// markup lines of a feed (most of its bytes) would only make the detection slower.
+fn detect(bytes: &[u8]) -> &'static Encoding {
+    let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p + 1);
+        let line = &bytes[start..end];
+        if !line.is_ascii() {
+            det.feed(line, false);
+        }
+        start = end;
+    }
+    det.feed(&[], true);
+    det.guess(None, chardetng::Utf8Detection::Allow)
 }
 
 /// `(big endian, bytes to skip)` when the document is UTF-32 (BOM, or `<` as a 4-byte unit).
@@ -307,9 +329,21 @@ fn run<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Decoded<'a> {
 /// that are valid UTF-8 and it shows the tell-tale `Ã`/`Â` pairs; otherwise `None`.
 pub fn repair_double_utf8(text: &str) -> Option<String> {
     // `Ã`, `Â` and `â` are the windows-1252 readings of the lead bytes of Latin-1 letters,
-    // no-break space and punctuation such as `’`; without one there is nothing to repair.
-    if !text.contains(['\u{c3}', '\u{c2}', '\u{e2}']) {
-        return None;
+    // no-break space and punctuation such as `’`; without one there is nothing to repair, and
+    // when one is followed by a character that does not read back as a UTF-8 continuation
+    // byte (`âge`), the whole text cannot be repaired: both are checked before re-encoding.
+    let b = text.as_bytes();
+    let mut leads = memchr::memchr_iter(0xc3, b)
+        .filter(|&p| matches!(b.get(p + 1), Some(0x82 | 0x83 | 0xa2)))
+        .peekable();
+    leads.peek()?;
+    for p in leads {
+        let next = text[p + 2..].chars().next()?;
+        let mut buf = [0u8; 4];
+        let (byte, _, unmappable) = encoding_rs::WINDOWS_1252.encode(next.encode_utf8(&mut buf));
+        if unmappable || byte.len() != 1 || !(0x80..=0xbf).contains(&byte[0]) {
+            return None;
+        }
     }
     let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
     if unmappable {

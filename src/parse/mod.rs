@@ -423,11 +423,14 @@ fn convert(
                 s.as_deref()
                     .and_then(|s| dates::parse_date(s, opts.timezone))
             };
-            if let Some(d) = read(&x.pub_date) {
-                published = clamp(Some(d));
-            }
-            if let Some(d) = read(&x.modified) {
-                updated = clamp(Some(d));
+            // Without a dc:date or dcterms:modified, feed-rs's published is the pubDate's.
+            if x.modified.is_some() {
+                if let Some(d) = read(&x.pub_date) {
+                    published = clamp(Some(d));
+                }
+                if let Some(d) = read(&x.modified) {
+                    updated = clamp(Some(d));
+                }
             }
             if published.is_none() {
                 published = clamp(read(&x.issued));

@@ -10,8 +10,13 @@
 //!   attribute) becomes Atom 1.0; RSS 0.90 (`http://my.netscape.com/rdf/simple/0.9/`) becomes
 //!   RSS 1.0; any `<rss>` version, and a stray default namespace on `<rss>`/`<channel>`/`<item>`
 //!   (UserLand's, or Atom's by mistake) is dropped; items after `</channel>` move inside it;
+//! - **items inside items** the way feedparser reads them: every item (entry) start tag begins a
+//!   new entry, so an item opened inside another closes the outer one there; what follows the
+//!   inner item's end up to the outer's end belongs to no entry and is dropped; an item inside
+//!   another element of the channel (left open) is moved out of it, into the channel;
 //! - **values feed-rs rejects**: Atom text `type`s outside `text|html|xhtml` are mapped, empty
-//!   text elements are dropped, child elements inside an RSS `<title>` become escaped text;
+//!   text elements are dropped, child elements inside a `<title>` (RSS, or Atom text / html)
+//!   become escaped text;
 //! - **`xml:base`** (XML Base, W3C): relative URLs in link attributes and inside content HTML are
 //!   resolved against the innermost base, so nothing downstream needs to know about it.
 
@@ -114,6 +119,10 @@ struct Writer {
     saw_channel: bool,
     /// An RSS 1.0 / 0.90 channel closed early because items were nested in it.
     rdf_channel_closed: bool,
+    /// Outer items closed early because an item was nested in them, whose end tags are still
+    /// to come (innermost last), each with the depth of elements opened (and skipped) in it
+    /// since: what is between an inner item's end and such an end tag is skipped.
+    ghosts: Vec<usize>,
 }
 
 /// Re-serialises `text` (UTF-8, after [`super::fixup::fix_text`]) as well-formed XML that
@@ -142,12 +151,16 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         root_prefix: None,
         saw_channel: false,
         rdf_channel_closed: false,
+        ghosts: Vec::new(),
     };
     let doc_base = base.cloned();
     // A syntax error means the rest cannot be tokenised: it is treated as truncation.
     while let Ok(ev) = reader.read_event() {
         if w.root_closed {
             break;
+        }
+        if w.in_ghost() && w.ghost_event(&ev) {
+            continue;
         }
         match ev {
             Event::Start(e) => w.start(&e, false, &doc_base),
@@ -158,7 +171,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             }
             Event::Text(t) => {
                 if !w.stack.is_empty() {
-                    w.text.push_str(&String::from_utf8_lossy(&t.into_inner()));
+                    w.text.push_str(&utf8(&t.into_inner()));
                 }
             }
             Event::GeneralRef(r) => {
@@ -170,8 +183,8 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             }
             Event::CData(c) => {
                 if !w.stack.is_empty() {
-                    let raw = String::from_utf8_lossy(&c.into_inner()).into_owned();
-                    w.cdata(&raw);
+                    let raw = c.into_inner();
+                    w.cdata(&utf8(&raw));
                 }
             }
             Event::Eof => break,
@@ -183,6 +196,15 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         w.close_top();
     }
     w.out
+}
+
+/// The text of an event: the reader reads a `str` and cuts it at markup (ASCII), so this is
+/// valid UTF-8 and only validated; anything else would be replaced, never trusted.
+fn utf8(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 fn local(name: &str) -> &str {
@@ -217,7 +239,62 @@ fn atom_type(value: &str, mode: Option<&str>, is_content: bool) -> Option<String
     Some(mapped)
 }
 
+/// Whether `local` names an entry of the document's format (RSS / RDF `item`, Atom `entry`).
+fn is_entry(flavor: Flavor, local: &str) -> bool {
+    match flavor {
+        Flavor::Rss | Flavor::Rdf => local == "item",
+        Flavor::Atom => local == "entry",
+        Flavor::Cdf | Flavor::Other => false,
+    }
+}
+
 impl Writer {
+    /// Inside the rest of an outer item whose nested item has ended (no live item is open).
+    fn in_ghost(&self) -> bool {
+        !self.ghosts.is_empty()
+            && !self
+                .stack
+                .iter()
+                .any(|f| is_entry(self.flavor, local(&f.out_name)))
+    }
+
+    /// Handles an event inside a ghost item; returns false when the event must be processed
+    /// normally (a new item starting there).
+    fn ghost_event(&mut self, ev: &Event<'_>) -> bool {
+        let Some(depth) = self.ghosts.last_mut() else {
+            return false;
+        };
+        match ev {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if is_entry(self.flavor, local(&name)) {
+                    return false;
+                }
+                if matches!(ev, Event::Start(_)) {
+                    *depth += 1;
+                }
+            }
+            Event::End(e) => {
+                if *depth > 0 {
+                    *depth -= 1;
+                } else {
+                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    if is_entry(self.flavor, local(&name)) {
+                        self.ghosts.pop();
+                    } else if self.stack.iter().any(|f| f.src_name == name) {
+                        // An ancestor (the channel) ends: the outer items never did.
+                        self.ghosts.clear();
+                        return false;
+                    }
+                    // Otherwise the end tag of an element of the outer item, closed with it.
+                }
+            }
+            Event::Eof => return false,
+            _ => {}
+        }
+        true
+    }
+
     fn current_base(&self) -> Option<&Url> {
         self.stack.last().and_then(|f| f.base.as_ref())
     }
@@ -244,13 +321,19 @@ impl Writer {
                 let plain = quick_xml::escape::unescape(&text)
                     .map(|c| c.into_owned())
                     .unwrap_or_else(|_| text.clone());
-                let fixed = if f.url_text {
-                    resolve(&plain, Some(b))
+                if f.url_text {
+                    let fixed = resolve(&plain, Some(b));
+                    self.out
+                        .push_str(&quick_xml::escape::escape(fixed.as_str()));
                 } else {
-                    resolve_html_urls(&plain, b).into_owned()
-                };
-                self.out
-                    .push_str(&quick_xml::escape::escape(fixed.as_str()));
+                    match resolve_html_urls(&plain, b) {
+                        // Nothing relative: the text is written as it came.
+                        std::borrow::Cow::Borrowed(_) => self.out.push_str(&text),
+                        std::borrow::Cow::Owned(fixed) => self
+                            .out
+                            .push_str(&quick_xml::escape::escape(fixed.as_str())),
+                    }
+                }
             }
             _ => self.out.push_str(&text),
         }
@@ -329,9 +412,44 @@ impl Writer {
             self.cdf_start(e, &src_name, empty);
             return;
         }
+        // An item inside an open item: the outer one ends here (feedparser starts a new entry at
+        // every item start tag); the rest of it, after the inner item, is skipped.
+        if is_entry(self.flavor, &lname) {
+            if let Some(pos) = self
+                .stack
+                .iter()
+                .rposition(|f| is_entry(self.flavor, local(&f.out_name)))
+            {
+                while self.stack.len() > pos {
+                    self.close_top();
+                }
+                self.ghosts.push(0);
+            }
+            // An item inside another element of the channel (an `<itunes:category>` left
+            // open) belongs to the channel: the elements around it are closed there.
+            let parent = match self.flavor {
+                Flavor::Rss => Some("channel"),
+                Flavor::Atom => Some("feed"),
+                _ => None,
+            };
+            if let Some(pos) =
+                parent.and_then(|p| self.stack.iter().rposition(|f| local(&f.out_name) == p))
+            {
+                while self.stack.len() > pos + 1 {
+                    self.close_top();
+                }
+            }
+        }
         let mut depth = self.stack.len();
-        // RSS 2.0 items straight under <rss>: give them a channel.
-        if self.flavor == Flavor::Rss && depth == 1 && lname != "channel" && !self.saw_channel {
+        // RSS 2.0 items straight under <rss>: give them a channel. An extension element there
+        // (`<sx:sharing>` before the channel) is not channel content.
+        let extension = prefix(&src_name).is_some_and(|p| Some(p) != self.root_prefix.as_deref());
+        if self.flavor == Flavor::Rss
+            && depth == 1
+            && lname != "channel"
+            && !extension
+            && !self.saw_channel
+        {
             self.saw_channel = true;
             self.out.push_str("<channel>");
             self.stack.push(Frame {
@@ -524,11 +642,10 @@ impl Writer {
             return;
         }
         tag.push('>');
-        let escape_children = out_local == "title"
-            && (self.flavor != Flavor::Atom
-                || out_attrs.iter().any(|(k, v)| k == "type" && v == "text")
-                || !out_attrs.iter().any(|(k, _)| k == "type"));
         let is_xhtml = out_attrs.iter().any(|(k, v)| k == "type" && v == "xhtml");
+        // Markup written unescaped inside a text or html title is part of its value (an xhtml
+        // title holds its `<div>` by design, and feed-rs reads that).
+        let escape_children = out_local == "title" && !is_xhtml;
         let base64 = atom_el
             && mode
                 .as_deref()
@@ -725,7 +842,8 @@ mod tests {
                 "<rss><channel><item><title>a</b></title><item><title>b",
                 None
             ),
-            "<rss version=\"2.0\"><channel><item><title>a</title><item><title>b</title></item></item></channel></rss>"
+            // The second item begins a new entry: it closes the first (feedparser's reading).
+            "<rss version=\"2.0\"><channel><item><title>a</title></item><item><title>b</title></item></channel></rss>"
         );
     }
 

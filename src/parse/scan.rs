@@ -35,34 +35,91 @@ pub(crate) struct Scan {
     pub title_children: bool,
 }
 
+/// Namespaces whose elements the scan reads, with the prefix it knows them by.
+const NAMESPACES: &[(&str, &str)] = &[
+    ("http://purl.org/dc/elements/1.1/", "dc"),
+    ("http://purl.org/dc/elements/1.0/", "dc"),
+    ("http://purl.org/dc/terms/", "dcterms"),
+    ("http://rssnamespace.org/feedburner/ext/1.0", "feedburner"),
+    ("http://search.yahoo.com/mrss/", "media"),
+    ("http://search.yahoo.com/mrss", "media"),
+];
+
+/// Prefixes the document declares (before its first item) for the namespaces of
+/// [`NAMESPACES`] under another name than the usual one (`dublincore:` for `dc:`), each with
+/// the usual prefix.
+fn prefix_aliases(head: &str) -> Vec<(&str, &'static str)> {
+    let mut out = Vec::new();
+    for (p, _) in head.match_indices("xmlns:") {
+        let rest = &head[p + 6..];
+        let Some(eq) = rest.find('=') else { break };
+        let prefix = rest[..eq].trim();
+        let value = rest[eq + 1..].trim_start();
+        let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let Some(end) = value[1..].find(q) else {
+            continue;
+        };
+        let uri = value[1..1 + end].trim();
+        if let Some((_, usual)) = NAMESPACES.iter().find(|(ns, _)| *ns == uri) {
+            if prefix != *usual {
+                out.push((prefix, *usual));
+            }
+        }
+    }
+    out
+}
+
 /// One pass over the tags of `text` (CDATA sections and comments skipped): finds every item
-/// and, inside it, the elements feed-rs does not expose.
+/// and, inside it, the elements feed-rs does not expose. As in feedparser, every item start
+/// tag (also an empty `<item/>`) begins an entry, and what follows an item's end tag belongs
+/// to no entry until the next one begins.
 pub(crate) fn scan(text: &str) -> Scan {
-    let b = text.as_bytes();
     let mut out = Scan::default();
     let mut from = 0;
     let mut in_title = false;
-    while let Some(p) = text[from..].find('<') {
+    let mut item_open = false;
+    let head_end = memchr::memmem::find(text.as_bytes(), b"<item")
+        .or_else(|| memchr::memmem::find(text.as_bytes(), b"<entry"))
+        .unwrap_or(text.len());
+    let aliases = prefix_aliases(&text[..head_end]);
+    let bytes = text.as_bytes();
+    while let Some(p) = memchr::memchr(b'<', &bytes[from..]) {
         let at = from + p;
         let rest = &text[at + 1..];
+        let rb = rest.as_bytes();
         if in_title {
             in_title = false;
-            if !rest.starts_with('/') && !rest.starts_with("![CDATA[") && !rest.starts_with("!--") {
+            if !rb.starts_with(b"/") && !rb.starts_with(b"![CDATA[") && !rb.starts_with(b"!--") {
                 out.title_children = true;
             }
         }
-        if rest.starts_with("![CDATA[") {
-            from = rest.find("]]>").map_or(text.len(), |e| at + 1 + e + 3);
+        if rb.starts_with(b"![CDATA[") {
+            from = memchr::memmem::find(rb, b"]]>").map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
-        if rest.starts_with("!--") {
-            from = rest.find("-->").map_or(text.len(), |e| at + 1 + e + 3);
+        if rb.starts_with(b"!--") {
+            from = memchr::memmem::find(rb, b"-->").map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
         from = at + 1;
-        let name_len = rest
-            .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
-            .unwrap_or(rest.len());
+        if let Some(end) = rb.strip_prefix(b"/") {
+            let n = end
+                .iter()
+                .position(|c| c.is_ascii_whitespace() || *c == b'>')
+                .unwrap_or(end.len());
+            let local = end[..n].rsplit(|c| *c == b':').next().unwrap_or(&end[..n]);
+            if local == b"item" || local == b"entry" {
+                item_open = false;
+            }
+            continue;
+        }
+        let name_len = rb
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/')
+            .unwrap_or(rb.len());
+        // Names end at ASCII bytes, so this is a char boundary.
         let name = &rest[..name_len];
         if name.is_empty() || name.starts_with(['!', '?']) {
             continue;
@@ -73,7 +130,7 @@ pub(crate) fn scan(text: &str) -> Scan {
             // Atom xhtml titles hold a <div> by design; feed-rs reads those.
             in_title = !tag.ends_with('/') && !tag.contains("xhtml");
         }
-        if (local == "item" || local == "entry") && b.get(at + 1 + name_len) != Some(&b'/') {
+        if local == "item" || local == "entry" {
             let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
             out.first_item.get_or_insert(at);
             out.items.push(ItemExtra {
@@ -81,10 +138,25 @@ pub(crate) fn scan(text: &str) -> Scan {
                 permalink: true,
                 ..ItemExtra::default()
             });
+            item_open = !tag.ends_with('/');
+            continue;
+        }
+        if !item_open {
             continue;
         }
         let Some(item) = out.items.last_mut() else {
             continue;
+        };
+        let aliased;
+        let name = match name.split_once(':') {
+            Some((p, l)) if !aliases.is_empty() => match aliases.iter().find(|(a, _)| *a == p) {
+                Some((_, usual)) => {
+                    aliased = format!("{usual}:{l}");
+                    aliased.as_str()
+                }
+                None => name,
+            },
+            _ => name,
         };
         let slot = match name {
             "feedburner:origLink" => &mut item.orig_link,

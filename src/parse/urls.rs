@@ -51,42 +51,41 @@ pub(crate) fn resolve_html_urls_with(
     let mut base = Some(base);
     let mut base_url: Option<Url> = None;
     let b = html.as_bytes();
-    if !html.contains('=') {
-        return Cow::Borrowed(html);
-    }
     let mut out: Option<String> = None;
     let mut copied = 0;
-    let mut i = 0;
+    // Attribute values are found from their `=` (a vectorised search); whether the `=` is
+    // inside a tag is decided by the last `<` or `>` before it. Bytes before `scanned` are
+    // accounted for in `in_tag`; a resolved value is skipped whole.
     let mut in_tag = false;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'<' {
-            in_tag = true;
-            i += 1;
-            continue;
-        }
-        if c == b'>' {
-            in_tag = false;
-            i += 1;
-            continue;
-        }
-        if !in_tag || !c.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        // After whitespace inside a tag: an attribute name may start here.
-        let j = i + 1;
-        let name_len = if b[j..].len() >= 5 && b[j..j + 5].eq_ignore_ascii_case(b"href=") {
-            5
-        } else if b[j..].len() >= 4 && b[j..j + 4].eq_ignore_ascii_case(b"src=") {
+    let mut scanned = 0;
+    let mut from = 0;
+    while let Some(off) = memchr::memchr(b'=', &b[from..]) {
+        let eq = from + off;
+        from = eq + 1;
+        let name_len = if eq >= 4 && b[eq - 4..eq].eq_ignore_ascii_case(b"href") {
             4
+        } else if eq >= 3 && b[eq - 3..eq].eq_ignore_ascii_case(b"src") {
+            3
         } else {
-            i += 1;
             continue;
         };
-        let vstart = j + name_len;
+        // The name must follow whitespace (`data-src=` is another attribute).
+        let ws = eq - name_len;
+        if ws == 0 || !b[ws - 1].is_ascii_whitespace() {
+            continue;
+        }
+        if let Some(seg) = b.get(scanned..ws - 1) {
+            if let Some(p) = memchr::memrchr2(b'<', b'>', seg) {
+                in_tag = seg[p] == b'<';
+            }
+            scanned = ws - 1;
+        }
+        if !in_tag {
+            continue;
+        }
+        let vstart = eq + 1;
         let (vs, ve, next) = match b.get(vstart) {
-            Some(q @ (b'"' | b'\'')) => match b[vstart + 1..].iter().position(|x| x == q) {
+            Some(q @ (b'"' | b'\'')) => match memchr::memchr(*q, &b[vstart + 1..]) {
                 Some(p) => (vstart + 1, vstart + 1 + p, vstart + 2 + p),
                 None => break,
             },
@@ -99,9 +98,15 @@ pub(crate) fn resolve_html_urls_with(
             }
             None => break,
         };
+        from = next.max(from);
+        scanned = next;
         let value = &html[vs..ve];
         // Attribute values in HTML may hold `&amp;`; resolve on the decoded form.
-        let decoded = value.replace("&amp;", "&");
+        let decoded = if value.contains('&') {
+            Cow::Owned(value.replace("&amp;", "&"))
+        } else {
+            Cow::Borrowed(value)
+        };
         if is_relative(&decoded) {
             if let Some(f) = base.take() {
                 base_url = f();
@@ -116,7 +121,6 @@ pub(crate) fn resolve_html_urls_with(
                 copied = ve;
             }
         }
-        i = next;
     }
     match out {
         Some(mut o) => {

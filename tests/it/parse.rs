@@ -498,6 +498,12 @@ fn corpus_failure_categories_match_reference() {
         "feedparser/wellformed__amp__amp05.xml",
         "feedparser/wellformed__cdf__item_title.xml",
         "feedjira/DuplicateContentAtomFeed.xml",
+        // items nested inside items, an alternative Dublin Core prefix, markup in an html title
+        "node-feedparser/illegally-nested.xml",
+        "rome/rome-modules__src__test__resources__xml__v__v4.xml",
+        "rust-syndication-rss/dublincore_altprefix.xml",
+        "gofeed/parser__atom__entry_title_xml_base.xml",
+        "feedjira/ITunesWithSingleQuotedAttributes.xml",
         // derived Arabic: every variant decodes to the intended text
         "derived-arabic/bbc-urdu_cp1256-label.xml",
         "derived-arabic/bbc-urdu_iso-8859-6_no-declaration.xml",
@@ -542,6 +548,119 @@ fn corpus_failure_categories_match_reference() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Items illegally nested inside items (an `<item />` inside each item of a real FeedBurner
+/// feed; an `<item>` inside an `sx:conflict` of an SSE feed) are read as feedparser reads them:
+/// every item start tag begins an entry, and the rest of the outer item, after the inner one
+/// ended, belongs to no entry (so the outer `feedburner:origLink` is not the inner's link).
+#[test]
+fn items_nested_in_items_each_begin_an_entry() {
+    let f = parse_at(
+        &format!("{CORPUS}/node-feedparser/illegally-nested.xml"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(f.entries.len(), 20);
+    assert_eq!(
+        titles(&f)[..4],
+        [
+            "My Professional Armchair Analysis of CES",
+            "",
+            "Did We Learn Nothing From the Dot-Com Bust?",
+            ""
+        ]
+    );
+    assert_eq!(
+        f.entries[0].link.as_deref(),
+        Some(
+            "http://feedproxy.google.com/~r/ziffdavis/pcmag/dvorak/~3/0O-eUfOYo94/0,2817,2525649,00.asp"
+        )
+    );
+    assert_eq!(f.entries[1].link, None);
+    assert_eq!(published(&f)[2].as_deref(), Some("2018-01-13T13:00:00Z"));
+
+    let f = parse_at(
+        &format!("{CORPUS}/rome/rome-modules__src__test__resources__xml__v__v4.xml"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(f.title.as_deref(), Some("playlist.xml"));
+    assert_eq!(
+        titles(&f)[12..],
+        [
+            "Riding With the King.mp3",
+            "",
+            "Phish - Coventry Live (the last *good* concert)",
+            "Moe",
+            "Chick Corea and Return to Forever",
+            "BrandX"
+        ]
+    );
+}
+
+/// Items after a channel element left open (`<itunes:category text='Technology'>` with no end
+/// tag) are the channel's items, as feedparser reads them, not children of the category.
+#[test]
+fn items_inside_an_unclosed_channel_element() {
+    let f = parse_at(
+        &format!("{CORPUS}/feedjira/ITunesWithSingleQuotedAttributes.xml"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(f.title.as_deref(), Some("All About Everything"));
+    assert_eq!(
+        titles(&f),
+        [
+            "Shake Shake Shake Your Spices",
+            "Socket Wrench Shootout",
+            "Red, Whine, & Blue"
+        ]
+    );
+    assert_eq!(published(&f)[0].as_deref(), Some("2005-06-15T19:00:00Z"));
+}
+
+/// Dublin Core under another prefix than `dc:` (`xmlns:dublincore=…`) is still Dublin Core:
+/// `dublincore:title` is the title of an item that has none of its own.
+#[test]
+fn dublin_core_under_another_prefix() {
+    let f = parse_at(
+        &format!("{CORPUS}/rust-syndication-rss/dublincore_altprefix.xml"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(titles(&f), ["Title"]);
+    assert_eq!(published(&f), [Some("2016-08-27T00:00:00Z".to_string())]);
+}
+
+/// Unescaped markup inside an Atom `type="html"` title is part of the title's text.
+#[test]
+fn markup_inside_an_atom_html_title_is_kept_as_text() {
+    let f = parse_at(
+        &format!("{CORPUS}/gofeed/parser__atom__entry_title_xml_base.xml"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(titles(&f), ["Example test"]);
+}
+
+/// Escaped markup in a title is text: feedparser's answers are the HTML
+/// `History of the &lt;blink&gt; tag` (xhtml title) and `<p>History of the &lt;blink&gt;
+/// tag</p>` (Atom 0.3 base64 title); the plain text of both is the title we give.
+#[test]
+fn escaped_markup_in_titles_stays_text() {
+    for file in [
+        "feedparser/wellformed__atom10__entry_title_inline_markup_2.xml",
+        "feedparser/wellformed__atom__entry_title_base64_2.xml",
+    ] {
+        let f = parse_at(&format!("{CORPUS}/{file}"), None, None).unwrap();
+        assert_eq!(titles(&f), ["History of the <blink> tag"], "{file}");
+    }
 }
 
 #[test]
