@@ -646,6 +646,9 @@ fn items<'a>(feed: &FeedConfig, parsed: &'a ParsedFeed) -> Vec<Item<'a>> {
 enum Page {
     Extracted {
         extracted: Box<Extracted>,
+        /// Content hash and SimHash of `extracted.text`, computed with the extraction (off
+        /// the ingest lock; see [`fingerprints`]).
+        fingerprints: (String, u64),
         final_url: Url,
         etag: Option<String>,
         last_modified: Option<String>,
@@ -684,15 +687,23 @@ async fn fetch_page(ctx: &Context, feed: &FeedConfig, link: &str, route: Option<
     let base = final_url.clone();
     // Extraction is CPU work: keep it off the async workers, one page per CPU at a time.
     let permit = Arc::clone(&ctx.extract_permits).acquire_owned().await;
+    let min_words = ctx.config.dedup.min_hash_words;
     let result = tokio::task::spawn_blocking(move || {
-        let x = extract::extract(&body, charset.as_deref(), &base, &rules);
+        let x = extract::extract(&body, charset.as_deref(), &base, &rules).map(|x| {
+            let fp = (
+                dedup::content_hash(&x.text),
+                dedup::simhash(&x.text, min_words),
+            );
+            (x, fp)
+        });
         drop(permit);
         x
     })
     .await;
     match result {
-        Ok(Ok(x)) => Page::Extracted {
+        Ok(Ok((x, fingerprints))) => Page::Extracted {
             extracted: Box::new(x),
+            fingerprints,
             final_url,
             etag: outcome.etag,
             last_modified: outcome.last_modified,
@@ -1115,6 +1126,20 @@ fn revise(
     Ok(Some(rev))
 }
 
+/// Content hash and SimHash of a body: precomputed with the extraction when the body is the
+/// page's text (the usual case), else computed now. Under the ingest lock, so the expensive
+/// half is done before it when possible.
+fn fingerprints(page: &Page, text: &str, min_words: usize) -> (String, u64) {
+    match page {
+        Page::Extracted {
+            extracted,
+            fingerprints,
+            ..
+        } if extracted.text == text => fingerprints.clone(),
+        _ => (dedup::content_hash(text), dedup::simhash(text, min_words)),
+    }
+}
+
 fn new_or_duplicate(
     ctx: &Context,
     doc: &Doc<'_>,
@@ -1126,7 +1151,7 @@ fn new_or_duplicate(
     let (feed, parsed) = (doc.feed, doc.parsed);
     let store = &ctx.store;
     let body = choose_body(feed, parsed, it, &page);
-    let hash = dedup::content_hash(&body.text);
+    let (hash, simhash) = fingerprints(&page, &body.text, ctx.config.dedup.min_hash_words);
     let provable = dedup::word_count(&body.text) >= ctx.config.dedup.min_hash_words;
     let mut urls: Vec<String> = it
         .canonical
@@ -1246,7 +1271,6 @@ fn new_or_duplicate(
         .clone()
         .or_else(|| it.canonical.clone())
         .unwrap_or_default();
-    let simhash = dedup::simhash(&body.text, ctx.config.dedup.min_hash_words);
     // Near-duplicates: the same wire story lightly edited elsewhere. Linked both ways.
     let mut partners: Vec<Article> = Vec::new();
     if simhash != 0 {

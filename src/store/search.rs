@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `id` | string, stored | article id |
 //! | `t` | i64, indexed + fast | sort time (published, else first seen), ms since the epoch UTC |
-//! | `tok` | text, whitespace-tokenised, doc ids only | the article's distinct folded tokens (title, tags, text; see [`crate::search::index_tokens`]) |
+//! | `tok` | text, doc ids only | title, tags and text, folded and split by our tokenizer (see [`crate::search::index_text`]) |
 //! | `feed` | string, multi-valued | every feed the article was seen in |
 //! | `meta` | bytes, stored | the article's `articles` value (metadata + body reference) |
 //!
@@ -48,7 +48,7 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
 };
@@ -67,7 +67,62 @@ const COMMIT_EVERY: Duration = Duration::from_secs(2);
 const COMMIT_DOCS: usize = 2_000;
 
 /// The analyzer name registered for `tok`.
-const TOKENIZER: &str = "feedkeeper_ws";
+const TOKENIZER: &str = "feedkeeper_fold";
+
+/// The tokenizer of `tok`: [`crate::search::index_text`] (our folding) split at the spaces.
+/// Registered with the index, so folding runs on tantivy's indexing thread, not in
+/// [`Store::write`] (which the pipeline calls under its ingest lock).
+#[derive(Clone, Default)]
+struct FoldTokenizer;
+
+/// Token stream of [`FoldTokenizer`].
+struct FoldStream {
+    folded: String,
+    pos: usize,
+    token: Token,
+}
+
+impl Tokenizer for FoldTokenizer {
+    type TokenStream<'a> = FoldStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> FoldStream {
+        FoldStream {
+            folded: crate::search::index_text(text, ""),
+            pos: 0,
+            token: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for FoldStream {
+    fn advance(&mut self) -> bool {
+        let rest = &self.folded[self.pos..];
+        let start = self.pos + (rest.len() - rest.trim_start_matches(' ').len());
+        let end = self.folded[start..]
+            .find(' ')
+            .map_or(self.folded.len(), |i| start + i);
+        if start >= end {
+            self.pos = self.folded.len();
+            return false;
+        }
+        self.token.text.clear();
+        self.token.text.push_str(&self.folded[start..end]);
+        self.token.offset_from = start;
+        self.token.offset_to = end;
+        self.token.position = self.token.position.wrapping_add(1);
+        self.token.position_length = 1;
+        self.pos = end;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
 
 /// Exists while documents wait for a commit (see the module doc).
 const MARKER: &str = ".uncommitted";
@@ -157,10 +212,9 @@ impl IndexRead {
             }
             index
         };
-        index.tokenizers().register(
-            TOKENIZER,
-            TextAnalyzer::from(WhitespaceTokenizer::default()),
-        );
+        index
+            .tokenizers()
+            .register(TOKENIZER, TextAnalyzer::from(FoldTokenizer));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -384,8 +438,8 @@ impl SearchIndex {
     /// is its `articles` value.
     fn put(&self, a: &Article, meta: &[u8]) -> Result<(), StoreError> {
         let f = &self.read.fields;
-        let text =
-            crate::search::index_text(&a.title, &format!("{}\n{}", a.tags.join("\n"), a.text));
+        // Folded and split by `FoldTokenizer` on tantivy's indexing thread.
+        let text = format!("{}\n{}\n{}", a.title, a.tags.join("\n"), a.text);
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &a.id.0);
         doc.add_i64(f.t, sort_time(a).timestamp_millis());
