@@ -947,7 +947,7 @@ fn cmd_show(
                 .as_deref()
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default();
-            writeln!(out, "extraction: {:?}{reason}", a.extraction)?;
+            writeln!(out, "extraction: {}{reason}", a.extraction.as_str())?;
             writeln!(out, "seen in:")?;
             for s in &a.seen_in {
                 writeln!(

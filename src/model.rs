@@ -69,6 +69,17 @@ pub enum ExtractionStatus {
     Failed,
 }
 
+impl ExtractionStatus {
+    /// The status as written in JSON and shown by `show`: `ok`, `fallback` or `failed`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ExtractionStatus::Ok => "ok",
+            ExtractionStatus::Fallback => "fallback",
+            ExtractionStatus::Failed => "failed",
+        }
+    }
+}
+
 /// One place a story was seen: the feed that listed it and the item link as that feed gave it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeenIn {

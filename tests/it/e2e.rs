@@ -146,6 +146,10 @@ fn main_job_end_to_end() {
     let paragraphs: Vec<&str> = body.split("\n\n").collect();
     let shown = show(&cfg, &id);
     let text = shown["text"].as_str().unwrap();
+    // The text view names the extraction status exactly as the JSON does.
+    assert_eq!(shown["extraction"], "ok");
+    let plain = feedkeeper_ok(&["show", &id, "--config", &cfg]);
+    assert!(plain.contains("\nextraction: ok\n"), "{plain}");
     assert!(
         text.contains(paragraphs[0]),
         "first paragraph missing from:\n{text}"
