@@ -55,9 +55,10 @@ pub fn fold(text: &str) -> String {
     out
 }
 
-/// The folded tokens of `text`, in order (with repeats): runs of letters and digits.
-pub fn tokens(text: &str) -> Vec<String> {
-    fold(text)
+/// The tokens of already folded text, in order: runs of letters and digits, each cut to
+/// [`MAX_TOKEN_BYTES`] at a character boundary.
+fn token_slices(folded: &str) -> impl Iterator<Item = &str> {
+    folded
         .split(|c: char| !is_word_char(c))
         .filter(|t| !t.is_empty())
         .map(|t| {
@@ -65,40 +66,26 @@ pub fn tokens(text: &str) -> Vec<String> {
             while !t.is_char_boundary(end) {
                 end -= 1;
             }
-            t[..end].to_string()
+            &t[..end]
         })
-        .collect()
 }
 
-/// The text an article is indexed under: the folded tokens of its title and text (see
-/// [`tokens`]) separated by single spaces, with repeats — the index counts each once. One
-/// string, no allocation per token: bodies run to thousands of words.
-pub fn index_text(title: &str, text: &str) -> String {
-    let mut out = String::with_capacity(title.len() + text.len() + 2);
-    for part in [title, text] {
-        let folded = fold(part);
-        for t in folded
-            .split(|c: char| !is_word_char(c))
-            .filter(|t| !t.is_empty())
-        {
-            let mut end = t.len().min(MAX_TOKEN_BYTES);
-            while !t.is_char_boundary(end) {
-                end -= 1;
-            }
-            out.push_str(&t[..end]);
-            out.push(' ');
-        }
+/// The folded tokens of `text`, in order (with repeats): runs of letters and digits.
+pub fn tokens(text: &str) -> Vec<String> {
+    token_slices(&fold(text)).map(str::to_string).collect()
+}
+
+/// The text an article is indexed under: the folded tokens of `text` (see [`tokens`])
+/// separated by single spaces, with repeats — the index counts each once. One string, no
+/// allocation per token: bodies run to thousands of words.
+pub fn index_text(text: &str) -> String {
+    let folded = fold(text);
+    let mut out = String::with_capacity(folded.len() + 1);
+    for t in token_slices(&folded) {
+        out.push_str(t);
+        out.push(' ');
     }
     out
-}
-
-/// The distinct tokens an article is indexed under: its title and its text.
-pub fn index_tokens(title: &str, text: &str) -> Vec<String> {
-    let mut v = tokens(title);
-    v.extend(tokens(text));
-    v.sort_unstable();
-    v.dedup();
-    v
 }
 
 /// A parsed `--search` expression: `word "a phrase" -excluded "-also excluded"`.

@@ -90,7 +90,7 @@ impl Tokenizer for FoldTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FoldStream {
         FoldStream {
-            folded: crate::search::index_text(text, ""),
+            folded: crate::search::index_text(text),
             pos: 0,
             token: Token::default(),
         }
@@ -686,9 +686,6 @@ pub struct HitIter<'a> {
     cache: Option<&'a Mutex<HashMap<String, Vec<u8>>>>,
 }
 
-/// The former name of [`HitIter`].
-pub type SearchIter<'a> = HitIter<'a>;
-
 impl HitIter<'_> {
     /// Fetches the next page of hits below `bound` into `buf`.
     fn fill(&mut self) -> Result<(), StoreError> {
@@ -811,11 +808,6 @@ impl ReadView {
             bodies,
             cache: Mutex::new(HashMap::new()),
         }))
-    }
-
-    /// Number of articles.
-    pub fn article_count(&self) -> u64 {
-        self.index.num_docs()
     }
 }
 
