@@ -199,6 +199,8 @@ fn main() -> ExitCode {
             urls: vec![a.url.clone()],
             index_hash: true,
             others: Vec::new(),
+            print: None,
+            body: None,
         };
         if let Err(e) = store.write(&w) {
             eprintln!("query_gen: article {i}: {e}");

@@ -84,7 +84,7 @@ pub fn canonical_url(raw: &str) -> String {
 
 /// True for characters dropped by normalisation: zero-width and bidi controls, Arabic
 /// tashkeel (U+064B–U+065F, U+0670, Quranic marks U+06D6–U+06ED) and tatweel (U+0640).
-fn is_ignorable(c: char) -> bool {
+pub(crate) fn is_ignorable(c: char) -> bool {
     matches!(c as u32,
         0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF | 0x00AD | 0x061C
         | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0640)
@@ -142,11 +142,14 @@ fn plainly_nfkc(text: &str) -> bool {
     true
 }
 
-/// Lower-cases one character into `out` (ASCII without the Unicode tables).
+/// Lower-cases one character into `out` (ASCII without the Unicode tables; the Hebrew and
+/// Arabic blocks have no case).
 #[inline]
 pub(crate) fn push_lower(out: &mut String, c: char, map: impl Fn(char) -> char) {
     if c.is_ascii() {
         out.push(map(c.to_ascii_lowercase()));
+    } else if ('\u{0590}'..='\u{06FF}').contains(&c) {
+        out.push(map(c));
     } else {
         for l in c.to_lowercase() {
             out.push(map(l));
@@ -158,23 +161,42 @@ pub(crate) fn push_lower(out: &mut String, c: char, map: impl Fn(char) -> char) 
 /// bidi controls removed, Arabic tashkeel and tatweel removed, whitespace collapsed to single
 /// spaces and trimmed.
 pub fn normalize_text(text: &str) -> String {
-    thread_local! {
-        /// The last input and its result: one article's body is hashed, fingerprinted and
-        /// measured by several callers in a row.
-        static LAST: std::cell::RefCell<(String, String)> = const {
-            std::cell::RefCell::new((String::new(), String::new()))
-        };
-    }
-    if let Some(hit) = LAST.with(|l| {
-        let l = l.borrow();
-        (!text.is_empty() && l.0 == text).then(|| l.1.clone())
-    }) {
-        return hit;
-    }
     let src = nfkc(text);
     let mut out = String::with_capacity(src.len());
     let mut pending_space = false;
-    for c in src.chars().filter(|c| !is_ignorable(*c)) {
+    let bytes = src.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // ASCII (most bytes of most text) without decoding or the Unicode tables: a run of
+        // non-space ASCII is copied and lower-cased at once.
+        if b < 0x80 {
+            if matches!(b, b' ' | b'\t'..=b'\r') {
+                pending_space = !out.is_empty();
+                i += 1;
+            } else {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                let run = bytes[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii() && !matches!(b, b' ' | b'\t'..=b'\r'))
+                    .count();
+                let start = out.len();
+                out.push_str(&src[i..i + run]);
+                out[start..].make_ascii_lowercase();
+                i += run;
+            }
+            continue;
+        }
+        let Some(c) = src[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
+        if is_ignorable(c) {
+            continue;
+        }
         if c.is_whitespace() {
             pending_space = !out.is_empty();
         } else {
@@ -186,12 +208,6 @@ pub fn normalize_text(text: &str) -> String {
         }
     }
     // Lower-casing can produce whitespace only from whitespace; nothing to collapse again.
-    LAST.with(|l| {
-        let mut l = l.borrow_mut();
-        l.0.clear();
-        l.0.push_str(text);
-        l.1.clone_from(&out);
-    });
     out
 }
 
@@ -204,7 +220,32 @@ pub fn content_hash(text: &str) -> String {
 
 /// Number of whitespace-separated words in `text`.
 pub fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
+    // `text.split_whitespace().count()`, with ASCII bytes classified without decoding.
+    let bytes = text.as_bytes();
+    let (mut i, mut words, mut in_word) = (0, 0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let space = if b < 0x80 {
+            i += 1;
+            matches!(b, b' ' | b'\t'..=b'\r')
+        } else if !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+            // Only these lead bytes start a non-ASCII whitespace character (U+0085, U+00A0,
+            // U+1680, U+2000–U+205F, U+3000); continuation bytes and other leads are text.
+            i += 1;
+            false
+        } else {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            c.is_whitespace()
+        };
+        if !space && !in_word {
+            words += 1;
+        }
+        in_word = !space;
+    }
+    words
 }
 
 /// Whether a guid can serve as identity: not empty, not repeated by a different item of the
@@ -267,41 +308,132 @@ pub fn identity_key(
 }
 
 /// 64-bit SimHash (Charikar) of the word 3-shingles of [`normalize_text`] of `text`, each
-/// shingle hashed with BLAKE3. Returns 0 for bodies of fewer than `min_words` words: too
-/// little text to call two bodies near-duplicates.
+/// shingle (its words, each followed by one space) hashed with BLAKE3 (first 8 bytes, little
+/// endian). Returns 0 for bodies of fewer than `min_words` words: too little text to call two
+/// bodies near-duplicates.
 pub fn simhash(text: &str, min_words: usize) -> u64 {
-    let norm = normalize_text(text);
-    let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+    simhash_normalized(&normalize_text(text), min_words)
+}
+
+/// [`simhash`] of text already passed through [`normalize_text`] (single spaces between
+/// words, none at the ends).
+pub fn simhash_normalized(norm: &str, min_words: usize) -> u64 {
+    // Byte ranges of the words; `norm` has exactly one space between words.
+    let mut words: Vec<(usize, usize)> = Vec::with_capacity(norm.len() / 5);
+    let mut start = 0;
+    for (i, b) in norm.bytes().enumerate() {
+        if b == b' ' {
+            if i > start {
+                words.push((start, i));
+            }
+            start = i + 1;
+        }
+    }
+    if norm.len() > start {
+        words.push((start, norm.len()));
+    }
     if words.len() < min_words.max(3) {
         return 0;
     }
-    let mut counts = [0i32; 64];
+    // Per bit, how many shingle hashes set it. Eight byte-wide counters per u64 lane
+    // (`SPREAD` turns a hash byte into one 0/1 per counter byte), moved to `set` before any
+    // can overflow: 8 table additions per shingle instead of 64 bit tests.
+    let mut set = [0u32; 64];
+    let mut lanes = [0u64; 8];
+    let mut in_lanes = 0u32;
+    let mut shingles = 0u32;
+    let mut tail = String::new();
     for sh in words.windows(3) {
-        let mut hasher = blake3::Hasher::new();
-        for w in sh {
-            hasher.update(w.as_bytes());
-            hasher.update(b" ");
-        }
-        let bytes = hasher.finalize();
+        let (s, e) = (sh[0].0, sh[2].1);
+        // The shingle's bytes are "w1 w2 w3 ": a slice of `norm` when a space follows w3.
+        let bytes = if e < norm.len() && norm.as_bytes()[e] == b' ' {
+            &norm.as_bytes()[s..=e]
+        } else {
+            tail.clear();
+            tail.push_str(&norm[s..e]);
+            tail.push(' ');
+            tail.as_bytes()
+        };
+        let digest = blake3::hash(bytes);
         let mut h = [0u8; 8];
-        h.copy_from_slice(&bytes.as_bytes()[..8]);
-        let h = u64::from_le_bytes(h);
-        for (i, c) in counts.iter_mut().enumerate() {
-            if h >> i & 1 == 1 {
-                *c += 1;
-            } else {
-                *c -= 1;
-            }
+        h.copy_from_slice(&digest.as_bytes()[..8]);
+        for (lane, byte) in lanes.iter_mut().zip(h) {
+            *lane += SPREAD[usize::from(byte)];
+        }
+        shingles += 1;
+        in_lanes += 1;
+        if in_lanes == 255 {
+            drain_lanes(&mut lanes, &mut set);
+            in_lanes = 0;
         }
     }
+    drain_lanes(&mut lanes, &mut set);
     let mut out = 0u64;
-    for (i, c) in counts.iter().enumerate() {
-        if *c > 0 {
+    for (i, n) in set.iter().enumerate() {
+        // Set by more than half of the shingles: the sum of +1 (set) and -1 (clear) is > 0.
+        if 2 * u64::from(*n) > u64::from(shingles) {
             out |= 1 << i;
         }
     }
     // 0 means "not comparable"; a real all-zero fingerprint is vanishingly rare.
     out.max(1)
+}
+
+/// `SPREAD[b]` has byte `k` = bit `k` of `b` (0 or 1): adds a hash byte's eight bits to
+/// eight byte-wide counters at once.
+const SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        while k < 8 {
+            if b >> k & 1 == 1 {
+                t[b] |= 1 << (8 * k);
+            }
+            k += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Adds the byte-wide counters of `lanes` (lane `j`, byte `k` counts bit `8j + k`) to `set`
+/// and clears them.
+fn drain_lanes(lanes: &mut [u64; 8], set: &mut [u32; 64]) {
+    for (j, lane) in lanes.iter_mut().enumerate() {
+        for (k, byte) in lane.to_le_bytes().iter().enumerate() {
+            set[8 * j + k] += u32::from(*byte);
+        }
+        *lane = 0;
+    }
+}
+
+/// What ingest needs of a body's text, from one normalisation pass (run with the
+/// extraction, off the ingest lock): its [`content_hash`], [`simhash`], [`word_count`] and
+/// search [`crate::search::index_text`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextPrint {
+    /// [`content_hash`] of the text (64 hex characters).
+    pub content_hash: String,
+    /// [`simhash`] of the text (0 below `min_words` words).
+    pub simhash: u64,
+    /// [`word_count`] of the text.
+    pub words: usize,
+    /// [`crate::search::index_text`] of the text.
+    pub index_text: String,
+}
+
+impl TextPrint {
+    /// Computes every field for `text` (SimHash with `min_words`).
+    pub fn of(text: &str, min_words: usize) -> TextPrint {
+        let norm = normalize_text(text);
+        TextPrint {
+            content_hash: blake3::hash(norm.as_bytes()).to_hex().to_string(),
+            simhash: simhash_normalized(&norm, min_words),
+            words: word_count(text),
+            index_text: crate::search::index_text_normalized(&norm),
+        }
+    }
 }
 
 /// Hamming distance between two SimHashes.
@@ -349,6 +481,92 @@ pub fn watch_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SimHash as first written (a BLAKE3 hasher per shingle, fed word by word): stored
+    /// fingerprints must stay comparable, so the fast path must give the same values.
+    fn simhash_reference(text: &str, min_words: usize) -> u64 {
+        let norm = normalize_text(text);
+        let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+        if words.len() < min_words.max(3) {
+            return 0;
+        }
+        let mut counts = [0i32; 64];
+        for sh in words.windows(3) {
+            let mut hasher = blake3::Hasher::new();
+            for w in sh {
+                hasher.update(w.as_bytes());
+                hasher.update(b" ");
+            }
+            let mut h = [0u8; 8];
+            h.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
+            let h = u64::from_le_bytes(h);
+            for (i, c) in counts.iter_mut().enumerate() {
+                if h >> i & 1 == 1 {
+                    *c += 1;
+                } else {
+                    *c -= 1;
+                }
+            }
+        }
+        let mut out = 0u64;
+        for (i, c) in counts.iter().enumerate() {
+            if *c > 0 {
+                out |= 1 << i;
+            }
+        }
+        out.max(1)
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_plain_definitions() {
+        let texts = [
+            "",
+            "  \t\n ",
+            "Hello\u{0B}World\u{0C}x\r\ny",
+            "a\u{85}b\u{A0}c\u{2003}d\u{3000}e\u{1C}f",
+            "ÉCOLE Straße İstanbul ΣΊΣΥΦΟΣ",
+            "الأردن  وزير\u{200F}  الخارجية ـ مَدْرَسَةٌ \u{0640} ٢٠٢٥",
+            "שלום WORLD ﬁne Ｆｕｌｌ",
+        ];
+        for t in texts {
+            assert_eq!(word_count(t), t.split_whitespace().count(), "{t:?}");
+            // The definition: NFKC, drop ignorables, lower-case, collapse whitespace.
+            let plain: String = t
+                .nfkc()
+                .filter(|c| !is_ignorable(*c))
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(normalize_text(t), plain, "{t:?}");
+        }
+        assert_eq!(normalize_text("ÉCOLE  Straße\tİ"), "école straße i\u{307}");
+        assert_eq!(word_count("one\u{A0}two three"), 3);
+    }
+
+    /// Pinned SimHash of "one two three" (one shingle).
+    const SIMHASH_ONE_TWO_THREE: u64 = 0xdc15_3d40_9734_6e8c;
+
+    #[test]
+    fn simhash_keeps_the_stored_values() {
+        let texts = [
+            "قال وزير الخارجية التركي إن بلاده ستواصل دعم الشعب الفلسطيني في غزة",
+            "The  minister said on Monday that the economy\n\ngrew by 3 per cent.  ",
+            "one two three",
+            "Ｆｕｌｌ ＷＩＤＴＨ words\u{200B} and تـــطويل مَدْرَسَةٌ here too",
+        ];
+        for t in texts {
+            assert_eq!(simhash(t, 3), simhash_reference(t, 3), "{t}");
+            let p = TextPrint::of(t, 3);
+            assert_eq!(p.simhash, simhash_reference(t, 3));
+            assert_eq!(p.content_hash, content_hash(t));
+            assert_eq!(p.words, word_count(t));
+            assert_eq!(p.index_text, crate::search::index_text(t));
+        }
+        assert_eq!(simhash("one two three", 3), SIMHASH_ONE_TWO_THREE);
+        assert_eq!(simhash("one two", 3), 0);
+    }
 
     #[test]
     fn plainly_nfkc_agrees_with_the_quick_check() {

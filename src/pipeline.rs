@@ -25,6 +25,7 @@ use crate::model::{
 };
 use crate::parse::{self, ParsedEntry, ParsedFeed};
 use crate::schedule::{self, Clock, Hold, Policy};
+use crate::store::bodies::EncodedBody;
 use crate::store::{ArticleWrite, Route, Store, StoreError};
 use crate::telemetry::fields;
 use chrono::{DateTime, Utc};
@@ -646,9 +647,9 @@ fn items<'a>(feed: &FeedConfig, parsed: &'a ParsedFeed) -> Vec<Item<'a>> {
 enum Page {
     Extracted {
         extracted: Box<Extracted>,
-        /// Content hash and SimHash of `extracted.text`, computed with the extraction (off
-        /// the ingest lock; see [`fingerprints`]).
-        fingerprints: (String, u64),
+        /// Hash, SimHash, word count and index text of `extracted.text`, computed with the
+        /// extraction (off the ingest lock; taken by [`prepare`]).
+        print: Option<dedup::TextPrint>,
         final_url: Url,
         etag: Option<String>,
         last_modified: Option<String>,
@@ -690,20 +691,17 @@ async fn fetch_page(ctx: &Context, feed: &FeedConfig, link: &str, route: Option<
     let min_words = ctx.config.dedup.min_hash_words;
     let result = tokio::task::spawn_blocking(move || {
         let x = extract::extract(&body, charset.as_deref(), &base, &rules).map(|x| {
-            let fp = (
-                dedup::content_hash(&x.text),
-                dedup::simhash(&x.text, min_words),
-            );
-            (x, fp)
+            let print = dedup::TextPrint::of(&x.text, min_words);
+            (x, print)
         });
         drop(permit);
         x
     })
     .await;
     match result {
-        Ok(Ok((x, fingerprints))) => Page::Extracted {
+        Ok(Ok((x, print))) => Page::Extracted {
             extracted: Box::new(x),
-            fingerprints,
+            print: Some(print),
             final_url,
             etag: outcome.etag,
             last_modified: outcome.last_modified,
@@ -729,7 +727,42 @@ struct Body {
     reason: Option<String>,
 }
 
-fn choose_body(feed: &FeedConfig, parsed: &ParsedFeed, item: &Item<'_>, page: &Page) -> Body {
+/// The body of an item chosen from its page and its feed content, with the print of its text:
+/// computed before the ingest lock (it depends on nothing stored).
+struct Prepared {
+    body: Body,
+    print: dedup::TextPrint,
+    /// The body encoded for the body log (None if encoding failed: the store then reports it).
+    record: Option<EncodedBody>,
+}
+
+/// Chooses the body of `item` (see [`choose_body`]) and takes or computes its print. Moves
+/// the extracted text and HTML out of `page` when they are chosen.
+fn prepare(
+    ctx: &Context,
+    feed: &FeedConfig,
+    parsed: &ParsedFeed,
+    item: &Item<'_>,
+    page: &mut Page,
+) -> Prepared {
+    let body = choose_body(feed, parsed, item, page);
+    let precomputed = match page {
+        Page::Extracted { print, .. } if body.extraction == ExtractionStatus::Ok => print.take(),
+        _ => None,
+    };
+    let print = precomputed
+        .unwrap_or_else(|| dedup::TextPrint::of(&body.text, ctx.config.dedup.min_hash_words));
+    let record = EncodedBody::new(&body.text, &body.html).ok();
+    Prepared {
+        body,
+        print,
+        record,
+    }
+}
+
+/// Chooses an item's body: the extracted page when it has at least as many words as the
+/// feed's own content (its text and HTML are then moved out of `page`), else the feed's.
+fn choose_body(feed: &FeedConfig, parsed: &ParsedFeed, item: &Item<'_>, page: &mut Page) -> Body {
     let e = item.entry;
     let feed_html = e
         .content_html
@@ -737,6 +770,7 @@ fn choose_body(feed: &FeedConfig, parsed: &ParsedFeed, item: &Item<'_>, page: &P
         .or(e.summary_html.as_deref())
         .unwrap_or("");
     let feed_text = extract::fragment::fragment_text(feed_html);
+    let feed_words = dedup::word_count(&feed_text);
     let base = item
         .link
         .as_deref()
@@ -753,7 +787,7 @@ fn choose_body(feed: &FeedConfig, parsed: &ParsedFeed, item: &Item<'_>, page: &P
         .or_else(|| feed.language.clone());
     let mut body = Body {
         title: e.title.clone().unwrap_or_default(),
-        text: feed_text.clone(),
+        text: feed_text,
         html: feed_html_clean,
         published: e.published,
         updated: e.updated,
@@ -769,8 +803,13 @@ fn choose_body(feed: &FeedConfig, parsed: &ParsedFeed, item: &Item<'_>, page: &P
         Page::Extracted {
             extracted: x,
             final_url,
+            print,
             ..
         } => {
+            let words = match print {
+                Some(p) => p.words,
+                None => dedup::word_count(&x.text),
+            };
             body.page_canonical = x
                 .canonical_url
                 .as_deref()
@@ -791,15 +830,13 @@ fn choose_body(feed: &FeedConfig, parsed: &ParsedFeed, item: &Item<'_>, page: &P
             if body.tags.is_empty() || !x.tags.is_empty() {
                 body.tags = x.tags.clone();
             }
-            if dedup::word_count(&x.text) >= dedup::word_count(&feed_text) {
-                body.text = x.text.clone();
-                body.html = x.html.clone();
+            if words >= feed_words {
+                body.text = std::mem::take(&mut x.text);
+                body.html = std::mem::take(&mut x.html);
                 body.extraction = ExtractionStatus::Ok;
             } else {
                 body.reason = Some(format!(
-                    "extracted body ({} words) is shorter than the feed's content ({} words)",
-                    dedup::word_count(&x.text),
-                    dedup::word_count(&feed_text)
+                    "extracted body ({words} words) is shorter than the feed's content ({feed_words} words)"
                 ));
             }
         }
@@ -855,13 +892,24 @@ async fn ingest(
                 }
             }
         });
-    let pages: Vec<Page> = futures_util::future::join_all(fetches).await;
+    let mut pages: Vec<Page> = futures_util::future::join_all(fetches).await;
+    // Bodies and their prints depend on nothing stored: chosen before waiting for the turn
+    // and the lock. Known routes that were not re-scraped rarely need one (lazily, below).
+    let prepared: Vec<Option<Prepared>> = items
+        .iter()
+        .zip(&routes)
+        .zip(pages.iter_mut())
+        .map(|((it, route), page)| {
+            (route.is_none() || matches!(page, Page::Extracted { .. }))
+                .then(|| prepare(ctx, feed, parsed, it, page))
+        })
+        .collect();
     if let Some(t) = turn {
         t.seq.wait_turn(t.index).await;
     }
     let keys: std::collections::HashSet<&str> = items.iter().map(|i| i.key.as_str()).collect();
     let _guard = ctx.ingest.lock().await;
-    for ((it, route), page) in items.iter().zip(routes).zip(pages) {
+    for (((it, route), page), prep) in items.iter().zip(routes).zip(pages).zip(prepared) {
         if let Page::Failed(reason) = &page {
             report.scrape_failed += 1;
             tracing::warn!({ fields::FEED } = %feed.name, { fields::URL } = it.link.as_deref().unwrap_or(""), error = %reason, "page not scraped");
@@ -871,7 +919,7 @@ async fn ingest(
             parsed,
             keys: &keys,
         };
-        ingest_item(ctx, &doc, it, route, page, report, now)?;
+        ingest_item(ctx, &doc, it, route, page, prep, report, now)?;
     }
     Ok(())
 }
@@ -933,7 +981,7 @@ async fn recheck_due(
             .as_ref()
             .map(|r| r.link.clone())
             .filter(|l| !l.is_empty());
-        let page = match &link {
+        let mut page = match &link {
             Some(l) => fetch_page(ctx, feed, l, route.as_ref()).await,
             None => Page::Skipped,
         };
@@ -945,21 +993,27 @@ async fn recheck_due(
         let mut updated = article.clone();
         updated.watch = dedup::watch_after(&article.watch, now);
         let mut revision = None;
+        let mut print = None;
         let mut route = route;
         if let Page::Extracted {
             extracted,
             etag,
             last_modified,
+            print: page_print,
             ..
-        } = &page
+        } = &mut page
         {
-            if dedup::word_count(&extracted.text) > 0 {
+            let p = match page_print.take() {
+                Some(p) => p,
+                None => dedup::TextPrint::of(&extracted.text, ctx.config.dedup.min_hash_words),
+            };
+            if p.words > 0 {
                 // No feed item here: title and dates stay as stored; only the body can change.
                 let last = store.revisions(&id)?.pop();
                 let body = Body {
                     title: article.title.clone(),
-                    text: extracted.text.clone(),
-                    html: extracted.html.clone(),
+                    text: std::mem::take(&mut extracted.text),
+                    html: std::mem::take(&mut extracted.html),
                     published: last.as_ref().and_then(|l| l.published),
                     updated: last.as_ref().and_then(|l| l.updated),
                     lang: extracted.lang.clone().or(article.lang.clone()),
@@ -970,12 +1024,13 @@ async fn recheck_due(
                     extraction: ExtractionStatus::Ok,
                     reason: None,
                 };
-                revision = revise(&mut updated, &body, now, store)?;
+                revision = revise(&mut updated, &body, &p.content_hash, now, store)?;
             }
             if let Some(r) = route.as_mut() {
                 r.page_etag = etag.clone();
                 r.page_last_modified = last_modified.clone();
             }
+            print = Some(p).filter(|_| revision.is_some());
         }
         if revision.is_some() {
             report.updated += 1;
@@ -984,8 +1039,13 @@ async fn recheck_due(
             .iter()
             .map(|r| (article.feed.as_str(), article.item_key.as_str(), r))
             .collect();
-        let index_hash = revision.is_some()
-            && dedup::word_count(&updated.text) >= ctx.config.dedup.min_hash_words;
+        let index_hash = print
+            .as_ref()
+            .is_some_and(|p| p.words >= ctx.config.dedup.min_hash_words);
+        if let Some(p) = &print {
+            // The near-duplicate fingerprint follows the edited body.
+            updated.simhash = p.simhash;
+        }
         store.write(&ArticleWrite {
             article: &updated,
             previous: Some(&article),
@@ -994,17 +1054,23 @@ async fn recheck_due(
             urls: Vec::new(),
             index_hash,
             others: Vec::new(),
+            print: print.as_ref(),
+            body: None,
         })?;
     }
     Ok(())
 }
 
+/// Stores one item of a document (under the ingest lock): updates the article its route
+/// names, or files it as new or a duplicate. `prep` is its body when chosen already.
+#[allow(clippy::too_many_arguments)]
 fn ingest_item(
     ctx: &Context,
     doc: &Doc<'_>,
     it: &Item<'_>,
     route: Option<Route>,
-    page: Page,
+    mut page: Page,
+    prep: Option<Prepared>,
     report: &mut PollReport,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -1014,7 +1080,7 @@ fn ingest_item(
     if let Some(mut route) = route {
         let Some(article) = store.article(&route.article)? else {
             // A route to a missing article cannot happen (one transaction), but heal it.
-            return new_or_duplicate(ctx, doc, it, page, report, now);
+            return new_or_duplicate(ctx, doc, it, page, prep, report, now);
         };
         let (page_etag, page_lm) = match &page {
             Page::Extracted {
@@ -1034,12 +1100,19 @@ fn ingest_item(
             updated.watch = dedup::watch_after(&article.watch, now);
         }
         let mut revision = None;
+        let mut print = None;
+        let mut record = None;
         if may_revise {
-            let body = choose_body(feed, parsed, it, &page);
+            let p = match prep {
+                Some(p) => p,
+                None => prepare(ctx, feed, parsed, it, &mut page),
+            };
             // A scrape that fell back to the feed's text must not flip the stored body.
-            if body.extraction == ExtractionStatus::Ok || !feed.scrape {
-                revision = revise(&mut updated, &body, now, store)?;
+            if p.body.extraction == ExtractionStatus::Ok || !feed.scrape {
+                revision = revise(&mut updated, &p.body, &p.print.content_hash, now, store)?;
             }
+            print = Some(p.print);
+            record = p.record;
         }
         route.page_etag = page_etag;
         route.page_last_modified = page_lm;
@@ -1050,10 +1123,12 @@ fn ingest_item(
             report.unchanged += 1;
         }
         let routes = vec![(feed.name.as_str(), it.key.as_str(), &route)];
-        let index_hash = revision.is_some()
-            && dedup::word_count(&updated.text) >= ctx.config.dedup.min_hash_words;
-        if revision.is_some() {
-            updated.simhash = dedup::simhash(&updated.text, ctx.config.dedup.min_hash_words);
+        let print = print.filter(|_| revision.is_some());
+        let index_hash = print
+            .as_ref()
+            .is_some_and(|p| p.words >= ctx.config.dedup.min_hash_words);
+        if let Some(p) = &print {
+            updated.simhash = p.simhash;
         }
         store.write(&ArticleWrite {
             article: &updated,
@@ -1063,10 +1138,12 @@ fn ingest_item(
             urls: Vec::new(),
             index_hash,
             others: Vec::new(),
+            print: print.as_ref(),
+            body: record.as_ref().filter(|_| revision.is_some()),
         })?;
         return Ok(());
     }
-    new_or_duplicate(ctx, doc, it, page, report, now)
+    new_or_duplicate(ctx, doc, it, page, prep, report, now)
 }
 
 /// Compares a fresh body with the stored article; on a change of content hash, title or
@@ -1074,10 +1151,11 @@ fn ingest_item(
 fn revise(
     article: &mut Article,
     body: &Body,
+    hash: &str,
     now: DateTime<Utc>,
     store: &Store,
 ) -> Result<Option<Revision>, StoreError> {
-    let hash = dedup::content_hash(&body.text);
+    let hash = hash.to_string();
     let mut changed = Vec::new();
     if hash != article.content_hash {
         changed.push("text".to_string());
@@ -1126,33 +1204,27 @@ fn revise(
     Ok(Some(rev))
 }
 
-/// Content hash and SimHash of a body: precomputed with the extraction when the body is the
-/// page's text (the usual case), else computed now. Under the ingest lock, so the expensive
-/// half is done before it when possible.
-fn fingerprints(page: &Page, text: &str, min_words: usize) -> (String, u64) {
-    match page {
-        Page::Extracted {
-            extracted,
-            fingerprints,
-            ..
-        } if extracted.text == text => fingerprints.clone(),
-        _ => (dedup::content_hash(text), dedup::simhash(text, min_words)),
-    }
-}
-
 fn new_or_duplicate(
     ctx: &Context,
     doc: &Doc<'_>,
     it: &Item<'_>,
-    page: Page,
+    mut page: Page,
+    prep: Option<Prepared>,
     report: &mut PollReport,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let (feed, parsed) = (doc.feed, doc.parsed);
     let store = &ctx.store;
-    let body = choose_body(feed, parsed, it, &page);
-    let (hash, simhash) = fingerprints(&page, &body.text, ctx.config.dedup.min_hash_words);
-    let provable = dedup::word_count(&body.text) >= ctx.config.dedup.min_hash_words;
+    let Prepared {
+        body,
+        print,
+        record,
+    } = match prep {
+        Some(p) => p,
+        None => prepare(ctx, feed, parsed, it, &mut page),
+    };
+    let (hash, simhash) = (print.content_hash.clone(), print.simhash);
+    let provable = print.words >= ctx.config.dedup.min_hash_words;
     let mut urls: Vec<String> = it
         .canonical
         .iter()
@@ -1214,7 +1286,7 @@ fn new_or_duplicate(
                 updated.item_key = it.key.clone();
                 // The article's own item, under its new guid: its edits count.
                 if body.extraction == ExtractionStatus::Ok || !feed.scrape {
-                    revision = revise(&mut updated, &body, now, store)?;
+                    revision = revise(&mut updated, &body, &hash, now, store)?;
                 }
             }
             if !updated
@@ -1244,7 +1316,7 @@ fn new_or_duplicate(
             }
             let index_hash = revision.is_some() && provable;
             if revision.is_some() {
-                updated.simhash = dedup::simhash(&updated.text, ctx.config.dedup.min_hash_words);
+                updated.simhash = simhash;
             }
             store.write(&ArticleWrite {
                 article: &updated,
@@ -1254,6 +1326,8 @@ fn new_or_duplicate(
                 urls,
                 index_hash,
                 others: Vec::new(),
+                print: revision.as_ref().map(|_| &print),
+                body: record.as_ref().filter(|_| revision.is_some()),
             })?;
             if revision.is_some() {
                 report.updated += 1;
@@ -1345,6 +1419,8 @@ fn new_or_duplicate(
         urls,
         index_hash: provable,
         others: partners.iter().collect(),
+        print: Some(&print),
+        body: record.as_ref(),
     })?;
     report.new += 1;
     Ok(())

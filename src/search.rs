@@ -9,14 +9,6 @@
 /// Longest token indexed, in bytes; longer runs (base64 blobs, URLs) are cut there.
 pub const MAX_TOKEN_BYTES: usize = 64;
 
-/// Whether a character is dropped by folding: Arabic tashkeel and Quranic marks, tatweel,
-/// zero-width characters and bidi controls.
-fn is_dropped(c: char) -> bool {
-    matches!(c as u32,
-        0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED | 0x0640
-        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0x061C | 0xFEFF | 0x00AD)
-}
-
 /// Whether `c` belongs to a word (a letter or digit): `char::is_alphanumeric` with fast
 /// paths for ASCII and the Arabic block, which are most of our text.
 #[inline]
@@ -44,45 +36,78 @@ fn fold_char(c: char) -> char {
     }
 }
 
-/// Folds text for matching: NFKC, lower case, Arabic variants unified, marks and invisible
-/// characters dropped. Word boundaries are kept as they were.
+/// Folds text for matching: [`crate::dedup::normalize_text`] (NFKC, lower case, marks and
+/// invisible characters dropped, whitespace collapsed), then Arabic variants unified.
 pub fn fold(text: &str) -> String {
-    let src = crate::dedup::nfkc(text);
-    let mut out = String::with_capacity(src.len());
-    for c in src.chars().filter(|c| !is_dropped(*c)) {
-        crate::dedup::push_lower(&mut out, c, fold_char);
-    }
-    out
+    crate::dedup::normalize_text(text)
+        .chars()
+        .map(fold_char)
+        .collect()
 }
 
-/// The tokens of already folded text, in order: runs of letters and digits, each cut to
-/// [`MAX_TOKEN_BYTES`] at a character boundary.
-fn token_slices(folded: &str) -> impl Iterator<Item = &str> {
-    folded
-        .split(|c: char| !is_word_char(c))
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            let mut end = t.len().min(MAX_TOKEN_BYTES);
-            while !t.is_char_boundary(end) {
-                end -= 1;
-            }
-            &t[..end]
-        })
-}
-
-/// The folded tokens of `text`, in order (with repeats): runs of letters and digits.
+/// The tokens of `text`, in order (with repeats): runs of letters and digits of the folded
+/// text (see [`fold`]), each cut to [`MAX_TOKEN_BYTES`] at a character boundary.
 pub fn tokens(text: &str) -> Vec<String> {
-    token_slices(&fold(text)).map(str::to_string).collect()
+    index_text(text)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
-/// The text an article is indexed under: the folded tokens of `text` (see [`tokens`])
-/// separated by single spaces, with repeats — the index counts each once. One string, no
+/// The text an article is indexed under: the folded tokens of `text` (see [`tokens`]), each
+/// followed by one space, with repeats — the index counts each once. One string, no
 /// allocation per token: bodies run to thousands of words.
 pub fn index_text(text: &str) -> String {
-    let folded = fold(text);
-    let mut out = String::with_capacity(folded.len() + 1);
-    for t in token_slices(&folded) {
-        out.push_str(t);
+    index_text_normalized(&crate::dedup::normalize_text(text))
+}
+
+/// [`index_text`] of text already passed through [`crate::dedup::normalize_text`]: one pass
+/// that folds each word character and ends a token at every other character.
+pub fn index_text_normalized(norm: &str) -> String {
+    let mut out = String::with_capacity(norm.len() + 1);
+    // Bytes of the current token written so far (past the cap: the rest of the run is dropped).
+    let mut len = 0usize;
+    let bytes = norm.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() && len < MAX_TOKEN_BYTES {
+            // A run of ASCII letters and digits (already lower case): copied at once.
+            let run = bytes[i..]
+                .iter()
+                .take(MAX_TOKEN_BYTES - len)
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            out.push_str(&norm[i..i + run]);
+            len += run;
+            i += run;
+            continue;
+        }
+        let c = if b < 0x80 {
+            i += 1;
+            char::from(b)
+        } else {
+            let Some(c) = norm[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            c
+        };
+        if is_word_char(c) {
+            let f = fold_char(c);
+            if len + f.len_utf8() <= MAX_TOKEN_BYTES {
+                out.push(f);
+                len += f.len_utf8();
+            } else {
+                len = MAX_TOKEN_BYTES + 1;
+            }
+        } else if len > 0 {
+            out.push(' ');
+            len = 0;
+        }
+    }
+    if len > 0 {
         out.push(' ');
     }
     out
@@ -194,6 +219,40 @@ mod tests {
         assert_eq!(fold("جـــميل"), "جميل");
         assert_eq!(fold("عام ٢٠٢٥ و۱۴"), "عام 2025 و14");
         assert_eq!(fold("Ｆｕｌｌ ＷＩＤＴＨ"), "full width");
+    }
+
+    #[test]
+    fn index_text_is_the_cut_tokens_of_the_folded_text() {
+        let long = "x".repeat(70);
+        let long_ar = "ب".repeat(40);
+        let texts = [
+            "Gaza: قال وزير الاتصالات اليوم",
+            "The Minister's 3rd visit — to the U.N. (2025)",
+            "",
+            "a",
+            "  ٢٠٢٥/١١ e-mail\u{2060}x",
+        ];
+        for t in texts
+            .iter()
+            .copied()
+            .chain([long.as_str(), long_ar.as_str()])
+        {
+            let mut want = String::new();
+            for tok in fold(t)
+                .split(|c: char| !is_word_char(c))
+                .filter(|t| !t.is_empty())
+            {
+                let mut end = tok.len().min(MAX_TOKEN_BYTES);
+                while !tok.is_char_boundary(end) {
+                    end -= 1;
+                }
+                want.push_str(&tok[..end]);
+                want.push(' ');
+            }
+            assert_eq!(index_text(t), want, "{t:?}");
+        }
+        assert_eq!(index_text("The Minister's 3rd"), "the minister s 3rd ");
+        assert_eq!(index_text(&long).len(), MAX_TOKEN_BYTES + 1);
     }
 
     #[test]

@@ -143,6 +143,13 @@ pub struct ArticleWrite<'a> {
     /// Other articles rewritten in the same transaction (near-duplicate partners whose `near`
     /// list gained this article).
     pub others: Vec<&'a Article>,
+    /// The [`crate::dedup::TextPrint`] of the article's text, when the caller computed it
+    /// (its index text is used when its content hash is the article's; else the store folds
+    /// the text itself).
+    pub print: Option<&'a crate::dedup::TextPrint>,
+    /// The article's body already encoded for the body log (see [`bodies::EncodedBody`]),
+    /// when the caller has it; used when it [holds](bodies::EncodedBody::holds) the body.
+    pub body: Option<&'a bodies::EncodedBody>,
 }
 
 /// Iterator over `(sort time, article id)`, newest first.
@@ -471,10 +478,33 @@ impl Store {
     }
 
     fn encode_article(&self, a: &Article, body: bodies::BodyRef) -> Vec<u8> {
+        // Every field but the body (no `..a.clone()`: that copies the body first; a new
+        // field must be added here, which the compiler enforces).
         let doc = Article {
+            id: a.id.clone(),
+            feed: a.feed.clone(),
+            url: a.url.clone(),
+            guid: a.guid.clone(),
+            title: a.title.clone(),
+            published: a.published,
+            updated: a.updated,
+            lang: a.lang.clone(),
+            dir: a.dir.clone(),
+            byline: a.byline.clone(),
+            tags: a.tags.clone(),
+            content_hash: a.content_hash.clone(),
             text: String::new(),
             html: String::new(),
-            ..a.clone()
+            revisions: a.revisions,
+            seen_in: a.seen_in.clone(),
+            first_seen: a.first_seen,
+            last_seen: a.last_seen,
+            extraction: a.extraction.clone(),
+            extraction_reason: a.extraction_reason.clone(),
+            item_key: a.item_key.clone(),
+            watch: a.watch.clone(),
+            simhash: a.simhash,
+            near: a.near.clone(),
         };
         encode_compressed(&Stored {
             doc,
@@ -484,9 +514,16 @@ impl Store {
 
     fn encode_revision(&self, r: &Revision, body: bodies::BodyRef) -> Vec<u8> {
         let doc = Revision {
+            article: r.article.clone(),
+            number: r.number,
+            title: r.title.clone(),
             text: String::new(),
             html: String::new(),
-            ..r.clone()
+            content_hash: r.content_hash.clone(),
+            published: r.published,
+            updated: r.updated,
+            seen_at: r.seen_at,
+            changed: r.changed.clone(),
         };
         encode_compressed(&Stored {
             doc,
@@ -716,9 +753,13 @@ impl Store {
             Some(p) if p.text == a.text && p.html == a.html => self.body_ref(&a.id)?,
             _ => None,
         };
-        let a_ref = match kept {
-            Some(r) => r,
-            None => self.append_body(&a.text, &a.html)?,
+        let a_ref = match (kept, w.body) {
+            (Some(r), _) => r,
+            (None, Some(e)) if e.holds(&a.text, &a.html) => self
+                .bodies
+                .append_encoded(e)
+                .map_err(|m| self.body_err(m))?,
+            (None, _) => self.append_body(&a.text, &a.html)?,
         };
         let article_bytes = self.encode_article(a, a_ref);
         let mut others: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(w.others.len());
@@ -859,9 +900,13 @@ impl Store {
             },
         })?;
         // The search index follows every write (see `store::search`).
-        self.index_article(a, &article_bytes)?;
+        let body_index = w
+            .print
+            .filter(|p| p.content_hash == a.content_hash)
+            .map(|p| p.index_text.as_str());
+        self.index_article(a, &article_bytes, body_index)?;
         for (o, (_, bytes)) in w.others.iter().zip(&others) {
-            self.index_article(o, bytes)?;
+            self.index_article(o, bytes, None)?;
         }
         Ok(())
     }

@@ -57,6 +57,50 @@ pub struct Body {
     pub html: String,
 }
 
+/// A body record ready to append: encoding (JSON, LZ4, checksum) is most of an append's
+/// cost, so the pipeline encodes before it takes its ingest lock.
+#[derive(Clone, Debug, Default)]
+pub struct EncodedBody {
+    record: Vec<u8>,
+    /// Byte lengths of the text and HTML it holds (to catch a record paired with another body).
+    lens: (usize, usize),
+}
+
+impl EncodedBody {
+    /// Encodes a body (plain text, sanitised HTML) as a log record.
+    ///
+    /// # Errors
+    /// A body whose compressed payload exceeds 4 GiB.
+    pub fn new(text: &str, html: &str) -> Result<EncodedBody, String> {
+        let json = serde_json::to_vec(&BodyOut { text, html }).map_err(|e| e.to_string())?;
+        let payload = lz4_flex::compress_prepend_size(&json);
+        let plen =
+            u32::try_from(payload.len()).map_err(|_| "body larger than 4 GiB".to_string())?;
+        let mut record = Vec::with_capacity(HEADER + payload.len());
+        record.extend_from_slice(MAGIC);
+        record.extend_from_slice(&plen.to_le_bytes());
+        record.extend_from_slice(&blake3::hash(&payload).as_bytes()[..8]);
+        record.extend_from_slice(&payload);
+        Ok(EncodedBody {
+            record,
+            lens: (text.len(), html.len()),
+        })
+    }
+
+    /// Whether this record can hold the body `text` + `html`: the lengths agree (the
+    /// content itself is compared in debug builds).
+    pub fn holds(&self, text: &str, html: &str) -> bool {
+        if self.record.is_empty() || self.lens != (text.len(), html.len()) {
+            return false;
+        }
+        debug_assert!(
+            EncodedBody::new(text, html).is_ok_and(|e| e.record == self.record),
+            "an encoded body paired with another body"
+        );
+        true
+    }
+}
+
 /// The open body log (shared by every clone of the store).
 pub struct BodyLog {
     path: PathBuf,
@@ -122,20 +166,20 @@ impl BodyLog {
     /// # Errors
     /// The I/O error, as text.
     pub fn append(&self, text: &str, html: &str) -> Result<BodyRef, String> {
-        let json = serde_json::to_vec(&BodyOut { text, html }).map_err(|e| e.to_string())?;
-        let payload = lz4_flex::compress_prepend_size(&json);
-        let plen =
-            u32::try_from(payload.len()).map_err(|_| "body larger than 4 GiB".to_string())?;
-        let mut rec = Vec::with_capacity(HEADER + payload.len());
-        rec.extend_from_slice(MAGIC);
-        rec.extend_from_slice(&plen.to_le_bytes());
-        rec.extend_from_slice(&blake3::hash(&payload).as_bytes()[..8]);
-        rec.extend_from_slice(&payload);
+        self.append_encoded(&EncodedBody::new(text, html)?)
+    }
+
+    /// Appends a body encoded beforehand (see [`EncodedBody`]); returns where it is.
+    ///
+    /// # Errors
+    /// The I/O error, as text.
+    pub fn append_encoded(&self, body: &EncodedBody) -> Result<BodyRef, String> {
+        let rec = &body.record;
         let len = u32::try_from(rec.len()).map_err(|_| "body larger than 4 GiB".to_string())?;
         let mut end = self.end.lock().unwrap_or_else(|p| p.into_inner());
         let offset = *end;
         self.file
-            .write_all_at(&rec, offset)
+            .write_all_at(rec, offset)
             .map_err(|e| e.to_string())?;
         *end += u64::from(len);
         self.dirty.store(true, Ordering::Release);

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `id` | string, stored | article id |
 //! | `t` | i64, indexed + fast | sort time (published, else first seen), ms since the epoch UTC |
-//! | `tok` | text, doc ids only | title, tags and text, folded and split by our tokenizer (see [`crate::search::index_text`]) |
+//! | `tok` | text, doc ids only | title, tags and text, folded and tokenised by [`crate::search::index_text`], split at spaces by tantivy |
 //! | `feed` | string, multi-valued | every feed the article was seen in |
 //! | `meta` | bytes, stored | the article's `articles` value (metadata + body reference) |
 //!
@@ -72,44 +72,45 @@ const COMMIT_DOCS: usize = 500;
 /// The analyzer name registered for `tok`.
 const TOKENIZER: &str = "feedkeeper_fold";
 
-/// The tokenizer of `tok`: [`crate::search::index_text`] (our folding) split at the spaces.
-/// Registered with the index, so folding runs on tantivy's indexing thread, not in
-/// [`Store::write`] (which the pipeline calls under its ingest lock).
+/// The tokenizer of `tok`: splits at spaces. The text given to `tok` is already folded and
+/// tokenised ([`crate::search::index_text`]), mostly with the extraction, off the ingest
+/// lock (see [`crate::dedup::TextPrint`]). The registered name ([`TOKENIZER`]) is kept from
+/// when this tokenizer folded on tantivy's thread: the tokens, and so the index, are the same.
 #[derive(Clone, Default)]
-struct FoldTokenizer;
+struct SpaceTokenizer;
 
-/// Token stream of [`FoldTokenizer`].
-struct FoldStream {
-    folded: String,
+/// Token stream of [`SpaceTokenizer`].
+struct SpaceStream<'a> {
+    text: &'a str,
     pos: usize,
     token: Token,
 }
 
-impl Tokenizer for FoldTokenizer {
-    type TokenStream<'a> = FoldStream;
+impl Tokenizer for SpaceTokenizer {
+    type TokenStream<'a> = SpaceStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> FoldStream {
-        FoldStream {
-            folded: crate::search::index_text(text),
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpaceStream<'a> {
+        SpaceStream {
+            text,
             pos: 0,
             token: Token::default(),
         }
     }
 }
 
-impl TokenStream for FoldStream {
+impl TokenStream for SpaceStream<'_> {
     fn advance(&mut self) -> bool {
-        let rest = &self.folded[self.pos..];
+        let rest = &self.text[self.pos..];
         let start = self.pos + (rest.len() - rest.trim_start_matches(' ').len());
-        let end = self.folded[start..]
+        let end = self.text[start..]
             .find(' ')
-            .map_or(self.folded.len(), |i| start + i);
+            .map_or(self.text.len(), |i| start + i);
         if start >= end {
-            self.pos = self.folded.len();
+            self.pos = self.text.len();
             return false;
         }
         self.token.text.clear();
-        self.token.text.push_str(&self.folded[start..end]);
+        self.token.text.push_str(&self.text[start..end]);
         self.token.offset_from = start;
         self.token.offset_to = end;
         self.token.position = self.token.position.wrapping_add(1);
@@ -217,7 +218,7 @@ impl IndexRead {
         };
         index
             .tokenizers()
-            .register(TOKENIZER, TextAnalyzer::from(FoldTokenizer));
+            .register(TOKENIZER, TextAnalyzer::from(SpaceTokenizer));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -438,11 +439,18 @@ impl SearchIndex {
     }
 
     /// Replaces the document of `a` (deletes any older one, adds the current one); `meta`
-    /// is its `articles` value.
-    fn put(&self, a: &Article, meta: &[u8]) -> Result<(), StoreError> {
+    /// is its `articles` value; `body_index` is [`crate::search::index_text`] of `a.text`
+    /// when the caller has it (computed here otherwise).
+    fn put(&self, a: &Article, meta: &[u8], body_index: Option<&str>) -> Result<(), StoreError> {
         let f = &self.read.fields;
-        // Folded and split by `FoldTokenizer` on tantivy's indexing thread.
-        let text = format!("{}\n{}\n{}", a.title, a.tags.join("\n"), a.text);
+        let mut text = crate::search::index_text(&a.title);
+        for t in &a.tags {
+            text.push_str(&crate::search::index_text(t));
+        }
+        match body_index {
+            Some(b) => text.push_str(b),
+            None => text.push_str(&crate::search::index_text(&a.text)),
+        }
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &a.id.0);
         doc.add_i64(f.t, sort_time(a).timestamp_millis());
@@ -538,8 +546,13 @@ impl Store {
     /// Indexes (or re-indexes) `article`, whose `articles` value is `meta`; called by
     /// [`Store::write`] after the article's transaction, which recorded the id in
     /// `search_pending`.
-    pub(crate) fn index_article(&self, article: &Article, meta: &[u8]) -> Result<(), StoreError> {
-        self.search.put(article, meta)
+    pub(crate) fn index_article(
+        &self,
+        article: &Article,
+        meta: &[u8],
+        body_index: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.search.put(article, meta, body_index)
     }
 
     /// Removes an article from the search index (garbage collection).
@@ -562,7 +575,7 @@ impl Store {
         {
             Some(v) => {
                 let a = self.decode_article(&v)?;
-                self.search.put(&a, &v)
+                self.search.put(&a, &v, None)
             }
             None => self.search.delete(id),
         }
@@ -607,7 +620,7 @@ impl Store {
         for v in self.articles.iter().values() {
             let v = v.map_err(|e| self.err(e))?;
             let a: Article = self.decode_article(&v)?;
-            self.search.put(&a, &v)?;
+            self.search.put(&a, &v, None)?;
             n += 1;
         }
         // Everything is indexed now, including what an interrupted run left pending.

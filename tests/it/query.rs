@@ -64,6 +64,8 @@ pub fn write_store(dir: &Path, articles: &[Article]) {
                 urls: Vec::new(),
                 index_hash: false,
                 others: Vec::new(),
+                print: None,
+                body: None,
             })
             .expect("write article");
     }
@@ -342,6 +344,8 @@ fn reindex_rebuilds_the_search_index() {
             urls: Vec::new(),
             index_hash: false,
             others: Vec::new(),
+            print: None,
+            body: None,
         })
         .unwrap();
     store.flush().unwrap();
