@@ -235,14 +235,14 @@ pub fn decode<'a>(
     // Bytes that are valid UTF-8 and not plain ASCII are UTF-8 whatever an 8-bit label says:
     // real legacy-encoded text is practically never valid UTF-8, and a stale label is common.
     if !candidates.is_empty() && !candidates.contains(&encoding_rs::UTF_8) && !bytes.is_ascii() {
-        if let Ok(text) = std::str::from_utf8(bytes) {
+        if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
             return borrowed_utf8(text);
         }
     }
     // Prefer the first candidate under which the bytes decode without errors.
     for &enc in &candidates {
         if enc == encoding_rs::UTF_8 {
-            if let Ok(text) = std::str::from_utf8(bytes) {
+            if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
                 return borrowed_utf8(text);
             }
         } else if let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
@@ -255,7 +255,7 @@ pub fn decode<'a>(
         }
     }
     if candidates.is_empty() {
-        if let Ok(text) = std::str::from_utf8(bytes) {
+        if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
             return borrowed_utf8(text);
         }
     }

@@ -161,7 +161,21 @@ pub(crate) fn push_lower(out: &mut String, c: char, map: impl Fn(char) -> char) 
 /// bidi controls removed, Arabic tashkeel and tatweel removed, whitespace collapsed to single
 /// spaces and trimmed.
 pub fn normalize_text(text: &str) -> String {
+    normalize_with(text, None).0
+}
+
+/// [`normalize_text`], also feeding every character of the result to `index` (see
+/// [`TextPrint`]); returns the normalised text and [`word_count`] of `text` when the pass
+/// could count it (`text` already NFKC, the usual case).
+fn normalize_with(
+    text: &str,
+    mut index: Option<&mut crate::search::IndexTextBuilder>,
+) -> (String, Option<usize>) {
     let src = nfkc(text);
+    // Words of `text` are counted on the way when the pass reads `text` itself.
+    let counting = matches!(src, std::borrow::Cow::Borrowed(_));
+    let mut words = 0usize;
+    let mut in_word = false;
     let mut out = String::with_capacity(src.len());
     let mut pending_space = false;
     let bytes = src.as_bytes();
@@ -173,10 +187,14 @@ pub fn normalize_text(text: &str) -> String {
         if b < 0x80 {
             if matches!(b, b' ' | b'\t'..=b'\r') {
                 pending_space = !out.is_empty();
+                in_word = false;
                 i += 1;
             } else {
                 if pending_space {
                     out.push(' ');
+                    if let Some(ix) = index.as_deref_mut() {
+                        ix.end_token();
+                    }
                     pending_space = false;
                 }
                 let run = bytes[i..]
@@ -186,6 +204,13 @@ pub fn normalize_text(text: &str) -> String {
                 let start = out.len();
                 out.push_str(&src[i..i + run]);
                 out[start..].make_ascii_lowercase();
+                if let Some(ix) = index.as_deref_mut() {
+                    ix.push_str(&out[start..]);
+                }
+                if !in_word {
+                    words += 1;
+                    in_word = true;
+                }
                 i += run;
             }
             continue;
@@ -194,21 +219,35 @@ pub fn normalize_text(text: &str) -> String {
             break;
         };
         i += c.len_utf8();
+        let space = c.is_whitespace();
+        if !space && !in_word {
+            words += 1;
+        }
+        in_word = !space;
         if is_ignorable(c) {
             continue;
         }
-        if c.is_whitespace() {
+        if space {
             pending_space = !out.is_empty();
         } else {
             if pending_space {
                 out.push(' ');
+                if let Some(ix) = index.as_deref_mut() {
+                    ix.end_token();
+                }
                 pending_space = false;
             }
+            let start = out.len();
             push_lower(&mut out, c, |l| l);
+            if let Some(ix) = index.as_deref_mut() {
+                for l in out[start..].chars() {
+                    ix.push(l);
+                }
+            }
         }
     }
     // Lower-casing can produce whitespace only from whitespace; nothing to collapse again.
-    out
+    (out, counting.then_some(words))
 }
 
 /// Hex BLAKE3 of [`normalize_text`] of `text` (64 lower-case hex characters).
@@ -426,12 +465,13 @@ pub struct TextPrint {
 impl TextPrint {
     /// Computes every field for `text` (SimHash with `min_words`).
     pub fn of(text: &str, min_words: usize) -> TextPrint {
-        let norm = normalize_text(text);
+        let mut index = crate::search::IndexTextBuilder::with_capacity(text.len() + 1);
+        let (norm, words) = normalize_with(text, Some(&mut index));
         TextPrint {
             content_hash: blake3::hash(norm.as_bytes()).to_hex().to_string(),
             simhash: simhash_normalized(&norm, min_words),
-            words: word_count(text),
-            index_text: crate::search::index_text_normalized(&norm),
+            words: words.unwrap_or_else(|| word_count(text)),
+            index_text: index.finish(),
         }
     }
 }
@@ -540,6 +580,10 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" ");
             assert_eq!(normalize_text(t), plain, "{t:?}");
+            let p = TextPrint::of(t, 3);
+            assert_eq!(p.words, word_count(t), "{t:?}");
+            assert_eq!(p.index_text, crate::search::index_text_normalized(&plain), "{t:?}");
+            assert_eq!(p.content_hash, content_hash(t), "{t:?}");
         }
         assert_eq!(normalize_text("ÉCOLE  Straße\tİ"), "école straße i\u{307}");
         assert_eq!(word_count("one\u{A0}two three"), 3);

@@ -65,52 +65,90 @@ pub fn index_text(text: &str) -> String {
 /// [`index_text`] of text already passed through [`crate::dedup::normalize_text`]: one pass
 /// that folds each word character and ends a token at every other character.
 pub fn index_text_normalized(norm: &str) -> String {
-    let mut out = String::with_capacity(norm.len() + 1);
-    // Bytes of the current token written so far (past the cap: the rest of the run is dropped).
-    let mut len = 0usize;
-    let bytes = norm.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_alphanumeric() && len < MAX_TOKEN_BYTES {
-            // A run of ASCII letters and digits (already lower case): copied at once.
-            let run = bytes[i..]
-                .iter()
-                .take(MAX_TOKEN_BYTES - len)
-                .take_while(|b| b.is_ascii_alphanumeric())
-                .count();
-            out.push_str(&norm[i..i + run]);
-            len += run;
-            i += run;
-            continue;
+    let mut b = IndexTextBuilder::with_capacity(norm.len() + 1);
+    b.push_str(norm);
+    b.finish()
+}
+
+/// Builds [`index_text`] from normalised text given piece by piece (so the normalisation
+/// pass can produce it on the way, see [`crate::dedup::TextPrint`]).
+pub(crate) struct IndexTextBuilder {
+    out: String,
+    /// Bytes of the current token written so far; past [`MAX_TOKEN_BYTES`] the rest of the
+    /// run is dropped.
+    len: usize,
+}
+
+impl IndexTextBuilder {
+    /// An empty builder with room for `n` bytes.
+    pub(crate) fn with_capacity(n: usize) -> IndexTextBuilder {
+        IndexTextBuilder {
+            out: String::with_capacity(n),
+            len: 0,
         }
-        let c = if b < 0x80 {
-            i += 1;
-            char::from(b)
-        } else {
-            let Some(c) = norm[i..].chars().next() else {
-                break;
-            };
-            i += c.len_utf8();
-            c
-        };
+    }
+
+    /// Adds one character of normalised text.
+    #[inline]
+    pub(crate) fn push(&mut self, c: char) {
         if is_word_char(c) {
             let f = fold_char(c);
-            if len + f.len_utf8() <= MAX_TOKEN_BYTES {
-                out.push(f);
-                len += f.len_utf8();
+            if self.len + f.len_utf8() <= MAX_TOKEN_BYTES {
+                self.out.push(f);
+                self.len += f.len_utf8();
             } else {
-                len = MAX_TOKEN_BYTES + 1;
+                self.len = MAX_TOKEN_BYTES + 1;
             }
-        } else if len > 0 {
-            out.push(' ');
-            len = 0;
+        } else {
+            self.end_token();
         }
     }
-    if len > 0 {
-        out.push(' ');
+
+    /// Ends the current token (a separator).
+    #[inline]
+    pub(crate) fn end_token(&mut self) {
+        if self.len > 0 {
+            self.out.push(' ');
+            self.len = 0;
+        }
     }
-    out
+
+    /// Adds a run of normalised text; runs of ASCII letters and digits are copied at once.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_alphanumeric() && self.len < MAX_TOKEN_BYTES {
+                let run = bytes[i..]
+                    .iter()
+                    .take(MAX_TOKEN_BYTES - self.len)
+                    .take_while(|b| b.is_ascii_alphanumeric())
+                    .count();
+                self.out.push_str(&s[i..i + run]);
+                self.len += run;
+                i += run;
+                continue;
+            }
+            let c = if b < 0x80 {
+                i += 1;
+                char::from(b)
+            } else {
+                let Some(c) = s[i..].chars().next() else {
+                    break;
+                };
+                i += c.len_utf8();
+                c
+            };
+            self.push(c);
+        }
+    }
+
+    /// The index text.
+    pub(crate) fn finish(mut self) -> String {
+        self.end_token();
+        self.out
+    }
 }
 
 /// A parsed `--search` expression: `word "a phrase" -excluded "-also excluded"`.

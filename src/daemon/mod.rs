@@ -153,6 +153,10 @@ impl Observer for DaemonObserver {
         );
         tracing::info!("{line}");
         self.notifier.status(&line);
+        // The cycle's articles durable and searchable now, not at the next poll's flush.
+        if let Err(e) = self.store.sync() {
+            tracing::warn!(error = %e, "store sync after the poll cycle failed");
+        }
     }
 
     fn watchdog(&self) {

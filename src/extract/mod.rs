@@ -421,16 +421,68 @@ pub fn word_count(text: &str) -> usize {
 
 /// Collapses runs of whitespace to one space and trims.
 pub(crate) fn collapse(s: &str) -> String {
+    // Separators: whitespace, and a stray BOM or zero-width space inside a page, which is
+    // not text (ZWJ/ZWNJ are, in Persian). Scanned by byte: only ASCII and the lead bytes
+    // 0xC2, 0xE1, 0xE2, 0xE3 and 0xEF can start one; other characters are never decoded.
+    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
-    // A stray BOM or zero-width space inside a page is not text (ZWJ/ZWNJ are, in Persian).
-    for w in s
-        .split(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}')
-        .filter(|w| !w.is_empty())
-    {
+    let mut word: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (sep, width) = if b < 0x80 {
+            (matches!(b, b' ' | b'\t'..=b'\r'), 1)
+        } else if matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF) {
+            match s[i..].chars().next() {
+                Some(c) => (
+                    c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}',
+                    c.len_utf8(),
+                ),
+                None => break,
+            }
+        } else {
+            (false, 1)
+        };
+        if sep {
+            if let Some(start) = word.take() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&s[start..i]);
+            }
+        } else if word.is_none() {
+            word = Some(i);
+        }
+        i += width;
+    }
+    if let Some(start) = word {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(w);
+        out.push_str(&s[start..]);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collapse;
+
+    #[test]
+    fn collapse_agrees_with_split_on_separators() {
+        for t in [
+            "",
+            "  a  b\t\nc ",
+            "x\u{A0}y\u{2003}z\u{3000}w\u{85}v",
+            "\u{FEFF}بسم\u{200B}الله  الرحمن\u{200D}الرحيم",
+            "ﬁ\u{E9}t\u{E9} — «quoted»\u{202F}!",
+        ] {
+            let want = t
+                .split(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}')
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(collapse(t), want, "{t:?}");
+        }
+    }
 }
