@@ -215,6 +215,33 @@ fn normalize_with(
             }
             continue;
         }
+        // Arabic block (U+0600–U+06FF, two bytes, lead 0xD8–0xDB): never whitespace, no case.
+        if (0xD8..=0xDB).contains(&b) && i + 1 < bytes.len() {
+            let u = ((u32::from(b) & 0x1F) << 6) | (u32::from(bytes[i + 1]) & 0x3F);
+            let Some(c) = char::from_u32(u) else {
+                break;
+            };
+            i += 2;
+            if !in_word {
+                words += 1;
+                in_word = true;
+            }
+            if is_ignorable(c) {
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                if let Some(ix) = index.as_deref_mut() {
+                    ix.end_token();
+                }
+                pending_space = false;
+            }
+            out.push(c);
+            if let Some(ix) = index.as_deref_mut() {
+                ix.push(c);
+            }
+            continue;
+        }
         let Some(c) = src[i..].chars().next() else {
             break;
         };
@@ -458,7 +485,8 @@ pub struct TextPrint {
     pub simhash: u64,
     /// [`word_count`] of the text.
     pub words: usize,
-    /// [`crate::search::index_text`] of the text.
+    /// The distinct tokens of [`crate::search::index_text`] of the text (see
+    /// [`crate::search::unique_tokens`]): what the search index stores.
     pub index_text: String,
 }
 
@@ -471,7 +499,7 @@ impl TextPrint {
             content_hash: blake3::hash(norm.as_bytes()).to_hex().to_string(),
             simhash: simhash_normalized(&norm, min_words),
             words: words.unwrap_or_else(|| word_count(text)),
-            index_text: index.finish(),
+            index_text: crate::search::unique_tokens(&index.finish()),
         }
     }
 }
@@ -582,7 +610,11 @@ mod tests {
             assert_eq!(normalize_text(t), plain, "{t:?}");
             let p = TextPrint::of(t, 3);
             assert_eq!(p.words, word_count(t), "{t:?}");
-            assert_eq!(p.index_text, crate::search::index_text_normalized(&plain), "{t:?}");
+            assert_eq!(
+                p.index_text,
+                crate::search::unique_tokens(&crate::search::index_text_normalized(&plain)),
+                "{t:?}"
+            );
             assert_eq!(p.content_hash, content_hash(t), "{t:?}");
         }
         assert_eq!(normalize_text("ÉCOLE  Straße\tİ"), "école straße i\u{307}");
@@ -606,7 +638,10 @@ mod tests {
             assert_eq!(p.simhash, simhash_reference(t, 3));
             assert_eq!(p.content_hash, content_hash(t));
             assert_eq!(p.words, word_count(t));
-            assert_eq!(p.index_text, crate::search::index_text(t));
+            assert_eq!(
+                p.index_text,
+                crate::search::unique_tokens(&crate::search::index_text(t))
+            );
         }
         assert_eq!(simhash("one two three", 3), SIMHASH_ONE_TWO_THREE);
         assert_eq!(simhash("one two", 3), 0);

@@ -650,6 +650,8 @@ enum Page {
         /// Hash, SimHash, word count and index text of `extracted.text`, computed with the
         /// extraction (off the ingest lock; taken by [`prepare`]).
         print: Option<dedup::TextPrint>,
+        /// `extracted.text` and `.html` encoded for the body log, also off the lock.
+        record: Option<EncodedBody>,
         final_url: Url,
         etag: Option<String>,
         last_modified: Option<String>,
@@ -692,16 +694,18 @@ async fn fetch_page(ctx: &Context, feed: &FeedConfig, link: &str, route: Option<
     let result = tokio::task::spawn_blocking(move || {
         let x = extract::extract(&body, charset.as_deref(), &base, &rules).map(|x| {
             let print = dedup::TextPrint::of(&x.text, min_words);
-            (x, print)
+            let record = EncodedBody::new(&x.text, &x.html).ok();
+            (x, print, record)
         });
         drop(permit);
         x
     })
     .await;
     match result {
-        Ok(Ok((x, print))) => Page::Extracted {
+        Ok(Ok((x, print, record))) => Page::Extracted {
             extracted: Box::new(x),
             print: Some(print),
+            record,
             final_url,
             etag: outcome.etag,
             last_modified: outcome.last_modified,
@@ -746,13 +750,15 @@ fn prepare(
     page: &mut Page,
 ) -> Prepared {
     let body = choose_body(feed, parsed, item, page);
-    let precomputed = match page {
-        Page::Extracted { print, .. } if body.extraction == ExtractionStatus::Ok => print.take(),
-        _ => None,
+    let (print, record) = match page {
+        Page::Extracted { print, record, .. } if body.extraction == ExtractionStatus::Ok => {
+            (print.take(), record.take())
+        }
+        _ => (None, None),
     };
-    let print = precomputed
+    let print = print
         .unwrap_or_else(|| dedup::TextPrint::of(&body.text, ctx.config.dedup.min_hash_words));
-    let record = EncodedBody::new(&body.text, &body.html).ok();
+    let record = record.or_else(|| EncodedBody::new(&body.text, &body.html).ok());
     Prepared {
         body,
         print,

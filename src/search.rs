@@ -70,6 +70,22 @@ pub fn index_text_normalized(norm: &str) -> String {
     b.finish()
 }
 
+/// The distinct tokens of an index text (see [`index_text`]), each once, in order of first
+/// occurrence, each followed by one space. The search index keeps document ids only (no
+/// positions or frequencies), so a repeat is only work for it; phrases are checked on the
+/// article's text.
+pub fn unique_tokens(index_text: &str) -> String {
+    let mut seen = std::collections::HashSet::with_capacity(index_text.len() / 16);
+    let mut out = String::with_capacity(index_text.len() / 2);
+    for t in index_text.split(' ').filter(|t| !t.is_empty()) {
+        if seen.insert(t) {
+            out.push_str(t);
+            out.push(' ');
+        }
+    }
+    out
+}
+
 /// Builds [`index_text`] from normalised text given piece by piece (so the normalisation
 /// pass can produce it on the way, see [`crate::dedup::TextPrint`]).
 pub(crate) struct IndexTextBuilder {
@@ -291,6 +307,12 @@ mod tests {
         }
         assert_eq!(index_text("The Minister's 3rd"), "the minister s 3rd ");
         assert_eq!(index_text(&long).len(), MAX_TOKEN_BYTES + 1);
+    }
+
+    #[test]
+    fn unique_tokens_keep_the_first_occurrences() {
+        assert_eq!(unique_tokens("وزير gaza وزير 2025 gaza "), "وزير gaza 2025 ");
+        assert_eq!(unique_tokens(""), "");
     }
 
     #[test]

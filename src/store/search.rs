@@ -440,8 +440,9 @@ impl SearchIndex {
     }
 
     /// Replaces the document of `a` (deletes any older one, adds the current one); `meta`
-    /// is its `articles` value; `body_index` is [`crate::search::index_text`] of `a.text`
-    /// when the caller has it (computed here otherwise).
+    /// is its `articles` value; `body_index` is the distinct tokens of `a.text`
+    /// ([`crate::dedup::TextPrint::index_text`]) when the caller has them (computed here
+    /// otherwise).
     fn put(&self, a: &Article, meta: &[u8], body_index: Option<&str>) -> Result<(), StoreError> {
         let f = &self.read.fields;
         let mut text = crate::search::index_text(&a.title);
@@ -450,7 +451,9 @@ impl SearchIndex {
         }
         match body_index {
             Some(b) => text.push_str(b),
-            None => text.push_str(&crate::search::index_text(&a.text)),
+            None => text.push_str(&crate::search::unique_tokens(&crate::search::index_text(
+                &a.text,
+            ))),
         }
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &a.id.0);
