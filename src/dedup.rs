@@ -374,9 +374,10 @@ pub fn identity_key(
 }
 
 /// 64-bit SimHash (Charikar) of the word 3-shingles of [`normalize_text`] of `text`, each
-/// shingle (its words, each followed by one space) hashed with BLAKE3 (first 8 bytes, little
-/// endian). Returns 0 for bodies of fewer than `min_words` words: too little text to call two
-/// bodies near-duplicates.
+/// shingle (its three words joined by single spaces) hashed with XXH3-64 (seed 0). Returns 0
+/// for bodies of fewer than `min_words` words: too little text to call two bodies
+/// near-duplicates. (Store schema v4; v3 stores hashed shingles with BLAKE3 and are
+/// re-fingerprinted on open.)
 pub fn simhash(text: &str, min_words: usize) -> u64 {
     simhash_normalized(&normalize_text(text), min_words)
 }
@@ -408,21 +409,8 @@ pub fn simhash_normalized(norm: &str, min_words: usize) -> u64 {
     let mut lanes = [0u64; 8];
     let mut in_lanes = 0u32;
     let mut shingles = 0u32;
-    let mut tail = String::new();
     for sh in words.windows(3) {
-        let (s, e) = (sh[0].0, sh[2].1);
-        // The shingle's bytes are "w1 w2 w3 ": a slice of `norm` when a space follows w3.
-        let bytes = if e < norm.len() && norm.as_bytes()[e] == b' ' {
-            &norm.as_bytes()[s..=e]
-        } else {
-            tail.clear();
-            tail.push_str(&norm[s..e]);
-            tail.push(' ');
-            tail.as_bytes()
-        };
-        let digest = blake3::hash(bytes);
-        let mut h = [0u8; 8];
-        h.copy_from_slice(&digest.as_bytes()[..8]);
+        let h = xxhash_rust::xxh3::xxh3_64(&norm.as_bytes()[sh[0].0..sh[2].1]).to_le_bytes();
         for (lane, byte) in lanes.iter_mut().zip(h) {
             *lane += SPREAD[usize::from(byte)];
         }
@@ -550,8 +538,7 @@ pub fn watch_after(
 mod tests {
     use super::*;
 
-    /// The SimHash as first written (a BLAKE3 hasher per shingle, fed word by word): stored
-    /// fingerprints must stay comparable, so the fast path must give the same values.
+    /// The SimHash by its definition: +1/-1 per bit over the XXH3 hashes of the shingles.
     fn simhash_reference(text: &str, min_words: usize) -> u64 {
         let norm = normalize_text(text);
         let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
@@ -560,14 +547,7 @@ mod tests {
         }
         let mut counts = [0i32; 64];
         for sh in words.windows(3) {
-            let mut hasher = blake3::Hasher::new();
-            for w in sh {
-                hasher.update(w.as_bytes());
-                hasher.update(b" ");
-            }
-            let mut h = [0u8; 8];
-            h.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
-            let h = u64::from_le_bytes(h);
+            let h = xxhash_rust::xxh3::xxh3_64(sh.join(" ").as_bytes());
             for (i, c) in counts.iter_mut().enumerate() {
                 if h >> i & 1 == 1 {
                     *c += 1;
@@ -621,11 +601,12 @@ mod tests {
         assert_eq!(word_count("one\u{A0}two three"), 3);
     }
 
-    /// Pinned SimHash of "one two three" (one shingle).
-    const SIMHASH_ONE_TWO_THREE: u64 = 0xdc15_3d40_9734_6e8c;
+    /// Pinned SimHash of "one two three" (one shingle: its XXH3-64): stored fingerprints must
+    /// stay comparable across releases.
+    const SIMHASH_ONE_TWO_THREE: u64 = 0x6415_426d_7ec0_92b2;
 
     #[test]
-    fn simhash_keeps_the_stored_values() {
+    fn simhash_matches_its_definition() {
         let texts = [
             "قال وزير الخارجية التركي إن بلاده ستواصل دعم الشعب الفلسطيني في غزة",
             "The  minister said on Monday that the economy\n\ngrew by 3 per cent.  ",

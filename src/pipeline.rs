@@ -649,9 +649,9 @@ enum Page {
         extracted: Box<Extracted>,
         /// Hash, SimHash, word count and index text of `extracted.text`, computed with the
         /// extraction (off the ingest lock; taken by [`prepare`]).
-        print: Option<dedup::TextPrint>,
+        print: Option<Box<dedup::TextPrint>>,
         /// `extracted.text` and `.html` encoded for the body log, also off the lock.
-        record: Option<EncodedBody>,
+        record: Option<Box<EncodedBody>>,
         final_url: Url,
         etag: Option<String>,
         last_modified: Option<String>,
@@ -694,7 +694,7 @@ async fn fetch_page(ctx: &Context, feed: &FeedConfig, link: &str, route: Option<
     let result = tokio::task::spawn_blocking(move || {
         let x = extract::extract(&body, charset.as_deref(), &base, &rules).map(|x| {
             let print = dedup::TextPrint::of(&x.text, min_words);
-            let record = EncodedBody::new(&x.text, &x.html).ok();
+            let record = EncodedBody::new(&x.text, &x.html).ok().map(Box::new);
             (x, print, record)
         });
         drop(permit);
@@ -704,7 +704,7 @@ async fn fetch_page(ctx: &Context, feed: &FeedConfig, link: &str, route: Option<
     match result {
         Ok(Ok((x, print, record))) => Page::Extracted {
             extracted: Box::new(x),
-            print: Some(print),
+            print: Some(Box::new(print)),
             record,
             final_url,
             etag: outcome.etag,
@@ -752,12 +752,12 @@ fn prepare(
     let body = choose_body(feed, parsed, item, page);
     let (print, record) = match page {
         Page::Extracted { print, record, .. } if body.extraction == ExtractionStatus::Ok => {
-            (print.take(), record.take())
+            (print.take().map(|p| *p), record.take().map(|r| *r))
         }
         _ => (None, None),
     };
-    let print = print
-        .unwrap_or_else(|| dedup::TextPrint::of(&body.text, ctx.config.dedup.min_hash_words));
+    let print =
+        print.unwrap_or_else(|| dedup::TextPrint::of(&body.text, ctx.config.dedup.min_hash_words));
     let record = record.or_else(|| EncodedBody::new(&body.text, &body.html).ok());
     Prepared {
         body,
@@ -1010,7 +1010,7 @@ async fn recheck_due(
         } = &mut page
         {
             let p = match page_print.take() {
-                Some(p) => p,
+                Some(p) => *p,
                 None => dedup::TextPrint::of(&extracted.text, ctx.config.dedup.min_hash_words),
             };
             if p.words > 0 {

@@ -311,7 +311,10 @@ mod tests {
 
     #[test]
     fn unique_tokens_keep_the_first_occurrences() {
-        assert_eq!(unique_tokens("وزير gaza وزير 2025 gaza "), "وزير gaza 2025 ");
+        assert_eq!(
+            unique_tokens("وزير gaza وزير 2025 gaza "),
+            "وزير gaza 2025 "
+        );
         assert_eq!(unique_tokens(""), "");
     }
 

@@ -5,7 +5,7 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `meta` | `schema_version` | big-endian u32 (2; v1 stores are migrated on open) |
+//! | `meta` | `schema_version` | big-endian u32 ([`SCHEMA_VERSION`]; older stores are migrated on open) |
 //! | `feed_state` | feed name | [`FeedState`] |
 //! | `articles` | article id | [`Article`] (latest revision's fields) |
 //! | `revisions` | article id + big-endian u32 revision number | [`Revision`] |
@@ -43,7 +43,7 @@ use sled::Transactional;
 use std::path::Path;
 
 /// Current schema version, stored in `meta`.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// First byte of a compressed (schema v2) value.
 const COMPRESSED: u8 = 0xF2;
@@ -585,11 +585,76 @@ impl Store {
                     self.meta
                         .insert("schema_version", &3u32.to_be_bytes())
                         .map_err(|e| self.err(e))?;
-                    self.flush()?;
+                    self.flush_now()?;
+                }
+                if found < 4 {
+                    self.migrate_v3_to_v4()?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// v3 → v4: SimHash shingles are hashed with XXH3 instead of BLAKE3
+    /// ([`crate::dedup::simhash`]), so every stored fingerprint is recomputed from the
+    /// article's text, with its `near` band keys; the article's search document is queued
+    /// for re-indexing (its stored value changed). An article stored without a fingerprint
+    /// (too short) keeps none. Each article is rewritten in one transaction from its text,
+    /// so a crash mid-way leaves a consistent store and the migration runs again; the
+    /// version is written last, after a flush.
+    fn migrate_v3_to_v4(&self) -> Result<(), StoreError> {
+        let mut n = 0usize;
+        for kv in self.articles.iter() {
+            let (k, v) = kv.map_err(|e| self.err(e))?;
+            let stored: Stored<Article> = decode("articles", &v)?;
+            if stored.doc.simhash == 0 {
+                continue;
+            }
+            let a = self.decode_article(&v)?;
+            let fresh = crate::dedup::simhash(&a.text, 0);
+            let body = match stored.body {
+                Some(r) => r,
+                None => self.append_body(&a.text, &a.html)?,
+            };
+            let old_near = near_keys(a.simhash, &a.id);
+            let new_near = near_keys(fresh, &a.id);
+            let value = self.encode_article(
+                &Article {
+                    simhash: fresh,
+                    ..a
+                },
+                body,
+            );
+            (&self.articles, &self.near, &self.search_pending)
+                .transaction(|(articles, near, pending)| {
+                    for old in &old_near {
+                        near.remove(old.as_slice())?;
+                    }
+                    for new in &new_near {
+                        near.insert(new.as_slice(), &fresh.to_be_bytes())?;
+                    }
+                    articles.insert(&k, value.as_slice())?;
+                    pending.insert(&k, &[] as &[u8])?;
+                    Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+                })
+                .map_err(|e| match e {
+                    sled::transaction::TransactionError::Storage(e) => self.err(e),
+                    sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt {
+                        tree: "articles",
+                        message: "transaction aborted".into(),
+                    },
+                })?;
+            n += 1;
+        }
+        self.flush_now()?;
+        self.meta
+            .insert("schema_version", &4u32.to_be_bytes())
+            .map_err(|e| self.err(e))?;
+        self.flush_now()?;
+        if n > 0 {
+            tracing::info!(path = %self.path, articles = n, "store schema v4: near-duplicate fingerprints recomputed");
+        }
+        Ok(())
     }
 
     /// v1 → v2: compresses every article and revision value. Each value is rewritten on its
@@ -607,11 +672,11 @@ impl Store {
                     .map_err(|e| self.err(e))?;
             }
         }
-        self.flush()?;
+        self.flush_now()?;
         self.meta
             .insert("schema_version", &2u32.to_be_bytes())
             .map_err(|e| self.err(e))?;
-        self.flush()
+        self.flush_now()
     }
 
     /// The schema version recorded in `meta`.
@@ -634,12 +699,17 @@ impl Store {
     /// [`StoreError::Sled`] on I/O failure.
     pub fn flush(&self) -> Result<(), StoreError> {
         {
-            let mut last = self.last_flush.lock().unwrap_or_else(|p| p.into_inner());
+            let last = self.last_flush.lock().unwrap_or_else(|p| p.into_inner());
             if last.elapsed() < FLUSH_EVERY {
                 return Ok(());
             }
-            *last = std::time::Instant::now();
         }
+        self.flush_now()
+    }
+
+    /// Flushes every write to disk now (bodies, then sled, then a due search commit).
+    fn flush_now(&self) -> Result<(), StoreError> {
+        *self.last_flush.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
         // Bodies first: a flushed sled value never names a body the disk does not hold.
         self.bodies.sync().map_err(|m| self.body_err(m))?;
         self.db.flush().map_err(|e| self.err(e))?;
@@ -1245,7 +1315,7 @@ impl Store {
                 }
             }
         }
-        self.flush()?;
+        self.flush_now()?;
         Ok(report)
     }
 

@@ -472,7 +472,8 @@ fn gc_retention_and_tombstones() {
 }
 
 /// A v1 store (plain JSON values) is migrated to the current schema on open (v2: compressed
-/// values; v3: the search index built from the articles), losing nothing.
+/// values; v3: the search index built from the articles; v4: SimHash fingerprints), losing
+/// nothing.
 #[test]
 fn store_migrates_v1_to_current() {
     let dir = tempfile::tempdir().unwrap();
@@ -521,7 +522,7 @@ fn store_migrates_v1_to_current() {
                 .ok()
         })
         .expect("store opens once the v1 writer has let go");
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     let id = feedkeeper::model::ArticleId("aaaaaaaaaaaa".into());
     let hits: Vec<_> = store
         .search_positions(&["المقال".to_string()], None, None)
@@ -535,4 +536,98 @@ fn store_migrates_v1_to_current() {
     let report = store.check().unwrap();
     assert_eq!(report.problems, Vec::<String>::new());
     assert_eq!((report.articles, report.revisions), (1, 1));
+}
+
+/// A v3 store's SimHash fingerprints (BLAKE3 shingles) are recomputed on open (v4: XXH3
+/// shingles) with their near-duplicate band keys; short articles keep none; nothing else
+/// changes and the store checks clean.
+#[test]
+fn store_migrates_v3_simhash_to_v4() {
+    use feedkeeper::model::ArticleId;
+    use feedkeeper::store::{ArticleWrite, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let t = DateTime::parse_from_rfc3339("2024-06-10T08:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let long = "قال وزير الخارجية إن المحادثات ستستمر الأسبوع المقبل في العاصمة";
+    let mut a = crate::query::article("k1", "f", "عنوان", long, t, "ar");
+    a.simhash = 0x0123_4567_89ab_cdef; // a v3 (BLAKE3) fingerprint
+    let mut short = crate::query::article("k2", "f", "short", "two words", t, "en");
+    short.simhash = 0;
+    {
+        let store = Store::open(&path).unwrap();
+        for x in [&a, &short] {
+            let rev = feedkeeper::model::Revision {
+                article: x.id.clone(),
+                number: 1,
+                title: x.title.clone(),
+                text: x.text.clone(),
+                html: x.html.clone(),
+                content_hash: x.content_hash.clone(),
+                published: x.published,
+                updated: None,
+                seen_at: t,
+                changed: Vec::new(),
+            };
+            store
+                .write(&ArticleWrite {
+                    article: x,
+                    previous: None,
+                    revision: Some(&rev),
+                    routes: Vec::new(),
+                    urls: Vec::new(),
+                    index_hash: false,
+                    others: Vec::new(),
+                    print: None,
+                    body: None,
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            store.near_candidates(a.simhash, 0).unwrap(),
+            vec![a.id.clone()]
+        );
+        store.sync().unwrap();
+    }
+    {
+        let db = (0..100)
+            .find_map(|_| {
+                sled::open(&path)
+                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .expect("sled opens");
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", &3u32.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = (0..100)
+        .find_map(|_| {
+            Store::open(&path)
+                .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                .ok()
+        })
+        .expect("store opens");
+    assert_eq!(store.schema_version().unwrap(), 4);
+    let fresh = feedkeeper::dedup::simhash(long, 0);
+    assert_ne!(fresh, a.simhash);
+    let got = store.article(&a.id).unwrap().unwrap();
+    assert_eq!(got.simhash, fresh);
+    assert_eq!((got.title.as_str(), got.text.as_str()), ("عنوان", long));
+    assert_eq!(store.near_candidates(fresh, 0).unwrap(), vec![a.id.clone()]);
+    assert!(store.near_candidates(a.simhash, 0).unwrap().is_empty());
+    assert_eq!(
+        store
+            .article(&ArticleId::from_key("k2"))
+            .unwrap()
+            .unwrap()
+            .simhash,
+        0
+    );
+    let report = store.check().unwrap();
+    assert_eq!(report.problems, Vec::<String>::new());
+    assert_eq!(report.articles, 2);
 }
