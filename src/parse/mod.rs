@@ -275,10 +275,13 @@ fn parse_xml(
         .map_err(|e| ParseError::Invalid(e.to_string()))
 }
 
-/// Old formats and `xml:base` go through the repairing re-serialiser straight away.
+/// Old formats and an `xml:base` that could change a URL go through the repairing
+/// re-serialiser straight away. feed-rs itself applies `xml:base` to links; the repair adds
+/// relative URLs inside content HTML, `rdf:about` and `<link>` text, so a document whose
+/// references are all absolute needs none of it.
 fn needs_repair(text: &str) -> bool {
     let head = &text[..floor_char_boundary(text, 4096)];
-    if text.contains("xml:base")
+    if (text.contains("xml:base") && urls::may_hold_relative_refs(text))
         || head.contains("purl.org/atom/ns#")
         || head.contains("netscape.com/rdf/simple/0.9")
         || head.contains("purl.org/dc/elements/1.0/")
@@ -445,10 +448,17 @@ fn convert(
             std::borrow::Cow::Borrowed(_) => h,
             std::borrow::Cow::Owned(o) => o,
         };
-        let summary_html = e.summary.map(|s| fix_html(undouble(s.content)));
+        // Whitespace is no summary or content: the repair drops such elements, and the
+        // extract stage would take an empty content over a real summary.
+        let summary_html = e
+            .summary
+            .map(|s| s.content)
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| fix_html(undouble(s)));
         let content_html = e
             .content
             .and_then(|c| c.body)
+            .filter(|b| !b.trim().is_empty())
             .map(|b| fix_html(undouble(b)));
         out.entries.push(ParsedEntry {
             id,
