@@ -320,15 +320,35 @@ fn undouble(s: String) -> String {
 
 fn text_of(t: &feed_rs::model::Text) -> String {
     let c = undouble(t.content.trim().to_string());
-    let c = c.as_str();
-    if looks_like_markup(c) {
-        html_to_text(c)
+    if looks_like_markup(&c) {
+        html_to_text(&c)
+    } else if single_spaced(&c) {
+        c
     } else {
         c.split(|ch: char| ch.is_whitespace() && ch != '\u{a0}')
             .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// Whether whitespace in `s` is only single ASCII spaces between words (or no-break spaces), so
+/// collapsing it would change nothing.
+fn single_spaced(s: &str) -> bool {
+    let mut after_space = true;
+    for ch in s.chars() {
+        if ch == ' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if ch.is_whitespace() && ch != '\u{a0}' {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || s.is_empty()
 }
 
 /// Whether text holds a tag (`<` then a letter, `/` or `!`) or an entity reference, i.e.
@@ -361,11 +381,18 @@ fn convert(
     raw_dates: &[(i64, String)],
 ) -> ParsedFeed {
     let extras: &[scan::ItemExtra] = text.map_or(&[], |(_, s)| &s.items);
+    // feed-rs has already resolved the links of an XML document against the innermost
+    // `xml:base` (which starts at `base`) and normalised them (`Url::parse` then serialised);
+    // resolving them again would give the same string. JSON Feed links come as written.
+    let from_xml = text.is_some();
+    let resolve_link = |h: String| {
+        if from_xml { h } else { urls::resolve(&h, base) }
+    };
     let use_extras = extras.len() == feed.entries.len();
     let hints = text
         .map(|(t, s)| scan::hints(t, s.first_item))
         .unwrap_or_default();
-    let feed_link = pick_link(&feed.links).map(|h| urls::resolve(&h, base));
+    let feed_link = pick_link(&feed.links).map(resolve_link);
     let feed_base = feed_link
         .as_deref()
         .and_then(|l| Url::parse(l).ok())
@@ -390,7 +417,7 @@ fn convert(
         }
         let mut link = pick_link(&e.links)
             .filter(|h| h != repair::NO_LINK)
-            .map(|h| urls::resolve(&h, base));
+            .map(resolve_link);
         if let Some(orig) = extra.and_then(|x| x.orig_link.clone()) {
             link = Some(urls::resolve(&orig, base));
         }

@@ -194,7 +194,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 
 fn element_text(seg: &str, name: &str) -> Option<String> {
     let open = format!("<{name}");
-    let p = seg.find(&open)?;
+    let p = find(seg, &open)?;
     let after = &seg[p + open.len()..];
     if !after.starts_with(['>', ' ', '\t', '\n', '\r']) {
         return None;
@@ -230,15 +230,15 @@ pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
         ttl_minutes: element_text(head, "ttl").and_then(|t| t.parse().ok()),
         ..FeedHints::default()
     };
-    if let Some(p) = text.find("<skipHours") {
-        let seg = &text[p..text[p..].find("</skipHours").map_or(text.len(), |e| p + e)];
+    if let Some(p) = find(text, "<skipHours") {
+        let seg = &text[p..find(&text[p..], "</skipHours").map_or(text.len(), |e| p + e)];
         h.skip_hours = values(seg, "hour")
             .filter_map(|v| v.parse::<u8>().ok())
             .filter(|v| *v < 24)
             .collect();
     }
-    if let Some(p) = text.find("<skipDays") {
-        let seg = &text[p..text[p..].find("</skipDays").map_or(text.len(), |e| p + e)];
+    if let Some(p) = find(text, "<skipDays") {
+        let seg = &text[p..find(&text[p..], "</skipDays").map_or(text.len(), |e| p + e)];
         h.skip_days = values(seg, "day").filter(|d| !d.is_empty()).collect();
     }
     let period =
@@ -258,6 +258,12 @@ pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
         h.update_period_secs = Some(period.unwrap_or(86_400) / freq.unwrap_or(1));
     }
     h
+}
+
+/// `str::find` for a string needle, with memchr's vectorised search (the channel head can be
+/// the whole document when it has no items).
+fn find(hay: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
 }
 
 fn values<'a>(seg: &'a str, name: &'a str) -> impl Iterator<Item = String> + 'a {
