@@ -247,7 +247,7 @@ fn build_parser(
 /// Removes every `<?xml …?>` declaration left in the (already UTF-8) text: quick-xml, inside
 /// feed-rs, panics on one naming an encoding anywhere but at the very start (found by fuzzing).
 fn strip_declarations(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("<?xml") {
+    if !has(text, "<?xml") {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -281,10 +281,10 @@ fn parse_xml(
 /// references are all absolute needs none of it.
 fn needs_repair(text: &str) -> bool {
     let head = &text[..floor_char_boundary(text, 4096)];
-    if (text.contains("xml:base") && urls::may_hold_relative_refs(text))
-        || head.contains("purl.org/atom/ns#")
-        || head.contains("netscape.com/rdf/simple/0.9")
-        || head.contains("purl.org/dc/elements/1.0/")
+    if (has(text, "xml:base") && urls::may_hold_relative_refs(text))
+        || has(head, "purl.org/atom/ns#")
+        || has(head, "netscape.com/rdf/simple/0.9")
+        || has(head, "purl.org/dc/elements/1.0/")
     {
         return true;
     }
@@ -300,6 +300,11 @@ fn needs_repair(text: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// `str::contains` with memchr's vectorised search, for needles looked for in whole documents.
+fn has(hay: &str, needle: &str) -> bool {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes()).is_some()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {

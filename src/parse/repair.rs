@@ -143,7 +143,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         text: String::new(),
         pending: None,
         flavor: Flavor::Other,
-        atom03: text.contains(ATOM03_NS),
+        atom03: memchr::memmem::find(text.as_bytes(), ATOM03_NS.as_bytes()).is_some(),
         channel_deferred: false,
         root_closed: false,
         saw_base: false,
@@ -207,12 +207,15 @@ fn utf8(b: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The name after its prefix (a byte loop: names are short, `rsplit` sets up a searcher).
 fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
+    name.bytes()
+        .rposition(|c| c == b':')
+        .map_or(name, |c| &name[c + 1..])
 }
 
 fn prefix(name: &str) -> Option<&str> {
-    name.split_once(':').map(|(p, _)| p)
+    name.bytes().position(|c| c == b':').map(|c| &name[..c])
 }
 
 /// Maps an Atom text-construct `type` (plus Atom 0.3's `mode`) to one feed-rs accepts.

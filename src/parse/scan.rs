@@ -109,7 +109,10 @@ pub(crate) fn scan(text: &str) -> Scan {
                 .iter()
                 .position(|c| c.is_ascii_whitespace() || *c == b'>')
                 .unwrap_or(end.len());
-            let local = end[..n].rsplit(|c| *c == b':').next().unwrap_or(&end[..n]);
+            let local = end[..n]
+                .iter()
+                .rposition(|c| *c == b':')
+                .map_or(&end[..n], |c| &end[c + 1..n]);
             if local == b"item" || local == b"entry" {
                 item_open = false;
             }
@@ -124,14 +127,14 @@ pub(crate) fn scan(text: &str) -> Scan {
         if name.is_empty() || name.starts_with(['!', '?']) {
             continue;
         }
-        let local = name.rsplit(':').next().unwrap_or(name);
+        let local = local_name(name);
         if local == "title" {
-            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            let tag = &rest[..gt(rest).unwrap_or(rest.len())];
             // Atom xhtml titles hold a <div> by design; feed-rs reads those.
             in_title = !tag.ends_with('/') && !tag.contains("xhtml");
         }
         if local == "item" || local == "entry" {
-            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            let tag = &rest[..gt(rest).unwrap_or(rest.len())];
             out.first_item.get_or_insert(at);
             out.items.push(ItemExtra {
                 about: attr(tag, "rdf:about").filter(|a| !a.trim().is_empty()),
@@ -165,7 +168,7 @@ pub(crate) fn scan(text: &str) -> Scan {
             "dcterms:modified" | "dc:date" => &mut item.modified,
             "dc:title" | "media:title" => &mut item.alt_title,
             "guid" => {
-                let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+                let tag = &rest[..gt(rest).unwrap_or(rest.len())];
                 if attr(tag, "isPermaLink").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
                 {
                     item.permalink = false;
@@ -208,7 +211,7 @@ fn unescape(s: &str) -> String {
 
 /// The text content of the element whose start tag begins `rest` (just after `<`).
 fn text_after(rest: &str) -> Option<String> {
-    let gt = rest.find('>')?;
+    let gt = gt(rest)?;
     if rest[..gt].ends_with('/') {
         return None;
     }
@@ -258,6 +261,18 @@ pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
         h.update_period_secs = Some(period.unwrap_or(86_400) / freq.unwrap_or(1));
     }
     h
+}
+
+/// The name after its prefix. A byte loop: names are short, and `rsplit` sets up a searcher.
+fn local_name(name: &str) -> &str {
+    name.bytes()
+        .rposition(|c| c == b':')
+        .map_or(name, |c| &name[c + 1..])
+}
+
+/// Offset of the first `>`.
+fn gt(s: &str) -> Option<usize> {
+    memchr::memchr(b'>', s.as_bytes())
 }
 
 /// `str::find` for a string needle, with memchr's vectorised search (the channel head can be
