@@ -22,6 +22,8 @@
 
 use super::urls::{resolve, resolve_html_urls};
 use quick_xml::events::{BytesStart, Event};
+use std::borrow::Cow;
+use std::rc::Rc;
 use url::Url;
 
 const ATOM03_NS: &str = "http://purl.org/atom/ns#";
@@ -81,7 +83,8 @@ struct Frame {
     src_name: String,
     /// The name written to the output.
     out_name: String,
-    base: Option<Url>,
+    /// Shared with the frames inside: every element has one when the document has a URL.
+    base: Option<Rc<Url>>,
     /// Children are written as escaped text (RSS `<title>` holding markup).
     escape_children: bool,
     /// Text inside is HTML (escaped or CDATA) whose URLs are resolved against `base`.
@@ -153,7 +156,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         rdf_channel_closed: false,
         ghosts: Vec::new(),
     };
-    let doc_base = base.cloned();
+    let doc_base = base.cloned().map(Rc::new);
     // A syntax error means the rest cannot be tokenised: it is treated as truncation.
     while let Ok(ev) = reader.read_event() {
         if w.root_closed {
@@ -299,7 +302,7 @@ impl Writer {
     }
 
     fn current_base(&self) -> Option<&Url> {
-        self.stack.last().and_then(|f| f.base.as_ref())
+        self.stack.last().and_then(|f| f.base.as_deref())
     }
 
     /// Writes held-back text and start tag before anything else is written.
@@ -318,7 +321,7 @@ impl Writer {
             }
         }
         let top = self.stack.last();
-        let base = top.and_then(|f| f.base.as_ref());
+        let base = top.and_then(|f| f.base.as_deref());
         match (top, base) {
             (Some(f), Some(b)) if self.saw_base && (f.html || f.url_text) => {
                 let plain = quick_xml::escape::unescape(&text)
@@ -357,7 +360,7 @@ impl Writer {
         self.out.push_str("]]>");
     }
 
-    fn start(&mut self, e: &BytesStart<'_>, empty: bool, doc_base: &Option<Url>) {
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool, doc_base: &Option<Rc<Url>>) {
         let src_name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
         // Markup inside an RSS title is text of the title.
         if self.stack.last().is_some_and(|f| f.escape_children) {
@@ -458,7 +461,7 @@ impl Writer {
             self.stack.push(Frame {
                 src_name: "\u{0}channel".into(),
                 out_name: "channel".into(),
-                base: self.current_base().cloned(),
+                base: self.stack.last().and_then(|f| f.base.clone()),
                 escape_children: false,
                 html: false,
                 url_text: false,
@@ -511,8 +514,9 @@ impl Writer {
         // Attributes: dedupe, map namespaces / types / bases, resolve link attributes.
         let mut attrs: Vec<(String, String)> = Vec::new();
         let mut base = self
-            .current_base()
-            .cloned()
+            .stack
+            .last()
+            .and_then(|f| f.base.clone())
             .or_else(|| if depth == 0 { doc_base.clone() } else { None });
         let mut mode: Option<String> = None;
         for a in e.html_attributes().with_checks(false).flatten() {
@@ -577,7 +581,7 @@ impl Writer {
                     };
                     if let Some(n) = new {
                         out_attrs.push((key, n.to_string()));
-                        base = Some(n);
+                        base = Some(Rc::new(n));
                     } else {
                         out_attrs.push((key, val));
                     }
@@ -609,7 +613,7 @@ impl Writer {
                         let plain = quick_xml::escape::unescape(v)
                             .map(|c| c.into_owned())
                             .unwrap_or_else(|_| v.clone());
-                        *v = quick_xml::escape::escape(resolve(&plain, Some(b)).as_str())
+                        *v = quick_xml::escape::escape(resolve(&plain, Some(b.as_ref())).as_str())
                             .into_owned();
                     }
                 }
@@ -619,10 +623,14 @@ impl Writer {
         tag.push('<');
         tag.push_str(&out_name);
         for (k, v) in &out_attrs {
-            let v = v.replace('<', "&lt;");
+            let v: Cow<'_, str> = if v.contains('<') {
+                Cow::Owned(v.replace('<', "&lt;"))
+            } else {
+                Cow::Borrowed(v)
+            };
             let q = if v.contains('"') { '\'' } else { '"' };
             let v = if q == '\'' {
-                v.replace('\'', "&apos;")
+                Cow::Owned(v.replace('\'', "&apos;"))
             } else {
                 v
             };

@@ -85,6 +85,9 @@ pub(crate) fn scan(text: &str) -> Scan {
         .unwrap_or(text.len());
     let aliases = prefix_aliases(&text[..head_end]);
     let bytes = text.as_bytes();
+    // Built once: a one-shot memmem::find sets up its searcher on every call.
+    let cdata_end = memchr::memmem::Finder::new(b"]]>");
+    let comment_end = memchr::memmem::Finder::new(b"-->");
     while let Some(p) = memchr::memchr(b'<', &bytes[from..]) {
         let at = from + p;
         let rest = &text[at + 1..];
@@ -96,11 +99,11 @@ pub(crate) fn scan(text: &str) -> Scan {
             }
         }
         if rb.starts_with(b"![CDATA[") {
-            from = memchr::memmem::find(rb, b"]]>").map_or(text.len(), |e| at + 1 + e + 3);
+            from = cdata_end.find(rb).map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
         if rb.starts_with(b"!--") {
-            from = memchr::memmem::find(rb, b"-->").map_or(text.len(), |e| at + 1 + e + 3);
+            from = comment_end.find(rb).map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
         from = at + 1;
