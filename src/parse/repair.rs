@@ -174,7 +174,10 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             }
             Event::Text(t) => {
                 if !w.stack.is_empty() {
-                    w.text.push_str(&utf8(&t.into_inner()));
+                    let raw = t.into_inner();
+                    w.text.push_str(
+                        &source_str(text, &raw).map_or_else(|| utf8(&raw), Cow::Borrowed),
+                    );
                 }
             }
             Event::GeneralRef(r) => {
@@ -187,7 +190,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             Event::CData(c) => {
                 if !w.stack.is_empty() {
                     let raw = c.into_inner();
-                    w.cdata(&utf8(&raw));
+                    w.cdata(&source_str(text, &raw).map_or_else(|| utf8(&raw), Cow::Borrowed));
                 }
             }
             Event::Eof => break,
@@ -199,6 +202,14 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         w.close_top();
     }
     w.out
+}
+
+/// The `str` an event's bytes are when they are a slice of `source` (the reader borrows from
+/// it): found by address, so no second UTF-8 validation is needed. `None` for bytes the reader
+/// owns, and for a range that does not fall on char boundaries.
+fn source_str<'a>(source: &'a str, raw: &[u8]) -> Option<&'a str> {
+    let off = (raw.as_ptr() as usize).checked_sub(source.as_ptr() as usize)?;
+    source.get(off..off.checked_add(raw.len())?)
 }
 
 /// The text of an event: the reader reads a `str` and cuts it at markup (ASCII), so this is
@@ -382,9 +393,9 @@ impl Writer {
             return;
         }
         self.flush();
-        let mut lname = local(&src_name).to_string();
+        let mut lname: &str = local(&src_name);
         if self.stack.is_empty() {
-            self.flavor = match lname.as_str() {
+            self.flavor = match lname {
                 "rss" => Flavor::Rss,
                 "RDF" => Flavor::Rdf,
                 "feed" | "entry" => Flavor::Atom,
@@ -420,7 +431,7 @@ impl Writer {
         }
         // An item inside an open item: the outer one ends here (feedparser starts a new entry at
         // every item start tag); the rest of it, after the inner item, is skipped.
-        if is_entry(self.flavor, &lname) {
+        if is_entry(self.flavor, lname) {
             if let Some(pos) = self
                 .stack
                 .iter()
@@ -495,7 +506,7 @@ impl Writer {
         if let (Some(p), Some(n)) = (&self.root_prefix, src_name.split_once(':')) {
             if n.0 == p {
                 out_name = n.1.to_string();
-                lname = out_name.clone();
+                lname = n.1;
             }
         }
         if self.atom03 {
@@ -506,10 +517,10 @@ impl Writer {
                 };
             }
         }
-        let out_local = local(&out_name).to_string();
+        let out_local = local(&out_name);
         let atom_el = self.flavor == Flavor::Atom
             && matches!(prefix(&src_name), None | Some("atom"))
-            && ATOM_TEXT.contains(&out_local.as_str());
+            && ATOM_TEXT.contains(&out_local);
 
         // Attributes: dedupe, map namespaces / types / bases, resolve link attributes.
         let mut attrs: Vec<(String, String)> = Vec::new();
@@ -537,7 +548,7 @@ impl Writer {
             match key.as_str() {
                 "xmlns"
                     if matches!(self.flavor, Flavor::Rss)
-                        && matches!(lname.as_str(), "rss" | "channel" | "item") =>
+                        && matches!(lname, "rss" | "channel" | "item") =>
                 {
                     continue;
                 }
@@ -644,7 +655,7 @@ impl Writer {
         let only_trivial_attrs = out_attrs
             .iter()
             .all(|(k, _)| matches!(k.as_str(), "type" | "mode") || k.starts_with("xml"));
-        let droppable = only_trivial_attrs && !STRUCTURAL.contains(&lname.as_str());
+        let droppable = only_trivial_attrs && !STRUCTURAL.contains(&lname);
         if empty {
             if !droppable {
                 tag.push_str("/>");
@@ -666,13 +677,15 @@ impl Writer {
         } else {
             self.out.push_str(&tag);
         }
+        let html = HTML_BEARING.contains(&out_local) && !is_xhtml;
+        let url_text = out_local == "link";
         self.stack.push(Frame {
             src_name,
             out_name,
             base,
             escape_children,
-            html: HTML_BEARING.contains(&out_local.as_str()) && !is_xhtml,
-            url_text: out_local == "link",
+            html,
+            url_text,
             saw_link: false,
             base64,
         });
