@@ -354,6 +354,9 @@ impl Writer {
             }
             _ => self.out.push_str(&text),
         }
+        // Handed back emptied, so the next text node reuses its capacity.
+        text.clear();
+        self.text = text;
     }
 
     fn cdata(&mut self, raw: &str) {
