@@ -323,8 +323,15 @@ fn undouble(s: String) -> String {
     crate::charset::repair_double_utf8(&s).unwrap_or(s)
 }
 
-fn text_of(t: &feed_rs::model::Text) -> String {
-    let c = undouble(t.content.trim().to_string());
+fn text_of(t: feed_rs::model::Text) -> String {
+    let content = t.content;
+    // Most titles need no trimming: they are kept, not copied.
+    let c = if content.trim().len() == content.len() {
+        content
+    } else {
+        content.trim().to_string()
+    };
+    let c = undouble(c);
     if looks_like_markup(&c) {
         html_to_text(&c)
     } else if single_spaced(&c) {
@@ -403,7 +410,7 @@ fn convert(
         .and_then(|l| Url::parse(l).ok())
         .or_else(|| base.cloned());
     let mut out = ParsedFeed {
-        title: feed.title.as_ref().map(text_of),
+        title: feed.title.map(text_of),
         link: feed_link,
         language: feed.language.clone(),
         entries: Vec::with_capacity(feed.entries.len()),
@@ -496,7 +503,6 @@ fn convert(
             id,
             title: e
                 .title
-                .as_ref()
                 .map(text_of)
                 .filter(|t| !t.is_empty())
                 .or_else(|| extra.and_then(|x| x.alt_title.as_deref()).map(html_to_text)),

@@ -188,7 +188,7 @@ pub(crate) fn scan(text: &str) -> Scan {
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
-    let p = tag.find(name)?;
+    let p = find(tag, name)?;
     let rest = tag[p + name.len()..]
         .trim_start()
         .strip_prefix('=')?
