@@ -27,6 +27,8 @@ pub(crate) fn fix_text(text: &str) -> Cow<'_, str> {
     }
     let mut out: Option<String> = None;
     let bytes = body.as_bytes();
+    // Without control characters only `<` and `&` matter, and memchr2 jumps to the next one.
+    let controls = forbidden_controls(bytes);
     let mut copied = 0; // bytes of `body` already in `out`
     let mut i = 0;
     if let Some((ds, de)) = decl {
@@ -40,7 +42,11 @@ pub(crate) fn fix_text(text: &str) -> Cow<'_, str> {
     while i < bytes.len() {
         let b = bytes[i];
         if !SPECIAL[usize::from(b)] {
-            i += 1;
+            i = if controls {
+                i + 1
+            } else {
+                memchr::memchr2(b'<', b'&', &bytes[i..]).map_or(bytes.len(), |p| i + p)
+            };
             continue;
         }
         match b {
@@ -106,13 +112,7 @@ pub(crate) fn fix_text(text: &str) -> Cow<'_, str> {
 /// XML declaration, and every `&` starts a reference XML knows (inside CDATA too, where the
 /// pass would not touch it anyway).
 fn needs_nothing(b: &[u8]) -> bool {
-    // Branch-free per chunk, so the compiler vectorises it.
-    let forbidden = b.chunks(256).any(|chunk| {
-        chunk.iter().fold(false, |acc, &c| {
-            acc | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
-        })
-    });
-    if forbidden {
+    if forbidden_controls(b) {
         return false;
     }
     let declaration = memchr::memmem::find_iter(b, b"<?xml").any(|p| {
@@ -132,6 +132,16 @@ fn needs_nothing(b: &[u8]) -> bool {
         std::str::from_utf8(&b[p..b.len().min(p + 48)])
             .or_else(|e| std::str::from_utf8(&b[p..p + e.valid_up_to()]))
             .is_ok_and(|s| entity_at(s).1.is_none())
+    })
+}
+
+/// Whether `b` holds a control character XML 1.0 forbids (§2.2).
+fn forbidden_controls(b: &[u8]) -> bool {
+    // Branch-free per chunk, so the compiler vectorises it.
+    b.chunks(256).any(|chunk| {
+        chunk.iter().fold(false, |acc, &c| {
+            acc | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+        })
     })
 }
 

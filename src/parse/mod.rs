@@ -247,7 +247,7 @@ fn build_parser(
 /// Removes every `<?xml …?>` declaration left in the (already UTF-8) text: quick-xml, inside
 /// feed-rs, panics on one naming an encoding anywhere but at the very start (found by fuzzing).
 fn strip_declarations(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("<?xml") {
+    if !has(text, "<?xml") {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -275,13 +275,16 @@ fn parse_xml(
         .map_err(|e| ParseError::Invalid(e.to_string()))
 }
 
-/// Old formats and `xml:base` go through the repairing re-serialiser straight away.
+/// Old formats and an `xml:base` that could change a URL go through the repairing
+/// re-serialiser straight away. feed-rs itself applies `xml:base` to links; the repair adds
+/// relative URLs inside content HTML, `rdf:about` and `<link>` text, so a document whose
+/// references are all absolute needs none of it.
 fn needs_repair(text: &str) -> bool {
     let head = &text[..floor_char_boundary(text, 4096)];
-    if text.contains("xml:base")
-        || head.contains("purl.org/atom/ns#")
-        || head.contains("netscape.com/rdf/simple/0.9")
-        || head.contains("purl.org/dc/elements/1.0/")
+    if (has(text, "xml:base") && urls::may_hold_relative_refs(text))
+        || has(head, "purl.org/atom/ns#")
+        || has(head, "netscape.com/rdf/simple/0.9")
+        || has(head, "purl.org/dc/elements/1.0/")
     {
         return true;
     }
@@ -297,6 +300,11 @@ fn needs_repair(text: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// `str::contains` with memchr's vectorised search, for needles looked for in whole documents.
+fn has(hay: &str, needle: &str) -> bool {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes()).is_some()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -315,17 +323,44 @@ fn undouble(s: String) -> String {
     crate::charset::repair_double_utf8(&s).unwrap_or(s)
 }
 
-fn text_of(t: &feed_rs::model::Text) -> String {
-    let c = undouble(t.content.trim().to_string());
-    let c = c.as_str();
-    if looks_like_markup(c) {
-        html_to_text(c)
+fn text_of(t: feed_rs::model::Text) -> String {
+    let content = t.content;
+    // Most titles need no trimming: they are kept, not copied.
+    let c = if content.trim().len() == content.len() {
+        content
+    } else {
+        content.trim().to_string()
+    };
+    let c = undouble(c);
+    if looks_like_markup(&c) {
+        html_to_text(&c)
+    } else if single_spaced(&c) {
+        c
     } else {
         c.split(|ch: char| ch.is_whitespace() && ch != '\u{a0}')
             .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// Whether whitespace in `s` is only single ASCII spaces between words (or no-break spaces), so
+/// collapsing it would change nothing.
+fn single_spaced(s: &str) -> bool {
+    let mut after_space = true;
+    for ch in s.chars() {
+        if ch == ' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if ch.is_whitespace() && ch != '\u{a0}' {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || s.is_empty()
 }
 
 /// Whether text holds a tag (`<` then a letter, `/` or `!`) or an entity reference, i.e.
@@ -358,17 +393,24 @@ fn convert(
     raw_dates: &[(i64, String)],
 ) -> ParsedFeed {
     let extras: &[scan::ItemExtra] = text.map_or(&[], |(_, s)| &s.items);
+    // feed-rs has already resolved the links of an XML document against the innermost
+    // `xml:base` (which starts at `base`) and normalised them (`Url::parse` then serialised);
+    // resolving them again would give the same string. JSON Feed links come as written.
+    let from_xml = text.is_some();
+    let resolve_link = |h: String| {
+        if from_xml { h } else { urls::resolve(&h, base) }
+    };
     let use_extras = extras.len() == feed.entries.len();
     let hints = text
         .map(|(t, s)| scan::hints(t, s.first_item))
         .unwrap_or_default();
-    let feed_link = pick_link(&feed.links).map(|h| urls::resolve(&h, base));
+    let feed_link = pick_link(&feed.links).map(resolve_link);
     let feed_base = feed_link
         .as_deref()
         .and_then(|l| Url::parse(l).ok())
         .or_else(|| base.cloned());
     let mut out = ParsedFeed {
-        title: feed.title.as_ref().map(text_of),
+        title: feed.title.map(text_of),
         link: feed_link,
         language: feed.language.clone(),
         entries: Vec::with_capacity(feed.entries.len()),
@@ -387,7 +429,7 @@ fn convert(
         }
         let mut link = pick_link(&e.links)
             .filter(|h| h != repair::NO_LINK)
-            .map(|h| urls::resolve(&h, base));
+            .map(resolve_link);
         if let Some(orig) = extra.and_then(|x| x.orig_link.clone()) {
             link = Some(urls::resolve(&orig, base));
         }
@@ -445,16 +487,22 @@ fn convert(
             std::borrow::Cow::Borrowed(_) => h,
             std::borrow::Cow::Owned(o) => o,
         };
-        let summary_html = e.summary.map(|s| fix_html(undouble(s.content)));
+        // Whitespace is no summary or content: the repair drops such elements, and the
+        // extract stage would take an empty content over a real summary.
+        let summary_html = e
+            .summary
+            .map(|s| s.content)
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| fix_html(undouble(s)));
         let content_html = e
             .content
             .and_then(|c| c.body)
+            .filter(|b| !b.trim().is_empty())
             .map(|b| fix_html(undouble(b)));
         out.entries.push(ParsedEntry {
             id,
             title: e
                 .title
-                .as_ref()
                 .map(text_of)
                 .filter(|t| !t.is_empty())
                 .or_else(|| extra.and_then(|x| x.alt_title.as_deref()).map(html_to_text)),

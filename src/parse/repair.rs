@@ -22,6 +22,8 @@
 
 use super::urls::{resolve, resolve_html_urls};
 use quick_xml::events::{BytesStart, Event};
+use std::borrow::Cow;
+use std::rc::Rc;
 use url::Url;
 
 const ATOM03_NS: &str = "http://purl.org/atom/ns#";
@@ -81,7 +83,8 @@ struct Frame {
     src_name: String,
     /// The name written to the output.
     out_name: String,
-    base: Option<Url>,
+    /// Shared with the frames inside: every element has one when the document has a URL.
+    base: Option<Rc<Url>>,
     /// Children are written as escaped text (RSS `<title>` holding markup).
     escape_children: bool,
     /// Text inside is HTML (escaped or CDATA) whose URLs are resolved against `base`.
@@ -143,7 +146,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         text: String::new(),
         pending: None,
         flavor: Flavor::Other,
-        atom03: text.contains(ATOM03_NS),
+        atom03: memchr::memmem::find(text.as_bytes(), ATOM03_NS.as_bytes()).is_some(),
         channel_deferred: false,
         root_closed: false,
         saw_base: false,
@@ -153,7 +156,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
         rdf_channel_closed: false,
         ghosts: Vec::new(),
     };
-    let doc_base = base.cloned();
+    let doc_base = base.cloned().map(Rc::new);
     // A syntax error means the rest cannot be tokenised: it is treated as truncation.
     while let Ok(ev) = reader.read_event() {
         if w.root_closed {
@@ -171,7 +174,10 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             }
             Event::Text(t) => {
                 if !w.stack.is_empty() {
-                    w.text.push_str(&utf8(&t.into_inner()));
+                    let raw = t.into_inner();
+                    w.text.push_str(
+                        &source_str(text, &raw).map_or_else(|| utf8(&raw), Cow::Borrowed),
+                    );
                 }
             }
             Event::GeneralRef(r) => {
@@ -184,7 +190,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
             Event::CData(c) => {
                 if !w.stack.is_empty() {
                     let raw = c.into_inner();
-                    w.cdata(&utf8(&raw));
+                    w.cdata(&source_str(text, &raw).map_or_else(|| utf8(&raw), Cow::Borrowed));
                 }
             }
             Event::Eof => break,
@@ -198,6 +204,14 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> String {
     w.out
 }
 
+/// The `str` an event's bytes are when they are a slice of `source` (the reader borrows from
+/// it): found by address, so no second UTF-8 validation is needed. `None` for bytes the reader
+/// owns, and for a range that does not fall on char boundaries.
+fn source_str<'a>(source: &'a str, raw: &[u8]) -> Option<&'a str> {
+    let off = (raw.as_ptr() as usize).checked_sub(source.as_ptr() as usize)?;
+    source.get(off..off.checked_add(raw.len())?)
+}
+
 /// The text of an event: the reader reads a `str` and cuts it at markup (ASCII), so this is
 /// valid UTF-8 and only validated; anything else would be replaced, never trusted.
 fn utf8(b: &[u8]) -> std::borrow::Cow<'_, str> {
@@ -207,12 +221,15 @@ fn utf8(b: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The name after its prefix (a byte loop: names are short, `rsplit` sets up a searcher).
 fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
+    name.bytes()
+        .rposition(|c| c == b':')
+        .map_or(name, |c| &name[c + 1..])
 }
 
 fn prefix(name: &str) -> Option<&str> {
-    name.split_once(':').map(|(p, _)| p)
+    name.bytes().position(|c| c == b':').map(|c| &name[..c])
 }
 
 /// Maps an Atom text-construct `type` (plus Atom 0.3's `mode`) to one feed-rs accepts.
@@ -296,7 +313,7 @@ impl Writer {
     }
 
     fn current_base(&self) -> Option<&Url> {
-        self.stack.last().and_then(|f| f.base.as_ref())
+        self.stack.last().and_then(|f| f.base.as_deref())
     }
 
     /// Writes held-back text and start tag before anything else is written.
@@ -315,7 +332,7 @@ impl Writer {
             }
         }
         let top = self.stack.last();
-        let base = top.and_then(|f| f.base.as_ref());
+        let base = top.and_then(|f| f.base.as_deref());
         match (top, base) {
             (Some(f), Some(b)) if self.saw_base && (f.html || f.url_text) => {
                 let plain = quick_xml::escape::unescape(&text)
@@ -337,6 +354,9 @@ impl Writer {
             }
             _ => self.out.push_str(&text),
         }
+        // Handed back emptied, so the next text node reuses its capacity.
+        text.clear();
+        self.text = text;
     }
 
     fn cdata(&mut self, raw: &str) {
@@ -354,7 +374,7 @@ impl Writer {
         self.out.push_str("]]>");
     }
 
-    fn start(&mut self, e: &BytesStart<'_>, empty: bool, doc_base: &Option<Url>) {
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool, doc_base: &Option<Rc<Url>>) {
         let src_name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
         // Markup inside an RSS title is text of the title.
         if self.stack.last().is_some_and(|f| f.escape_children) {
@@ -376,9 +396,9 @@ impl Writer {
             return;
         }
         self.flush();
-        let mut lname = local(&src_name).to_string();
+        let mut lname: &str = local(&src_name);
         if self.stack.is_empty() {
-            self.flavor = match lname.as_str() {
+            self.flavor = match lname {
                 "rss" => Flavor::Rss,
                 "RDF" => Flavor::Rdf,
                 "feed" | "entry" => Flavor::Atom,
@@ -414,7 +434,7 @@ impl Writer {
         }
         // An item inside an open item: the outer one ends here (feedparser starts a new entry at
         // every item start tag); the rest of it, after the inner item, is skipped.
-        if is_entry(self.flavor, &lname) {
+        if is_entry(self.flavor, lname) {
             if let Some(pos) = self
                 .stack
                 .iter()
@@ -455,7 +475,7 @@ impl Writer {
             self.stack.push(Frame {
                 src_name: "\u{0}channel".into(),
                 out_name: "channel".into(),
-                base: self.current_base().cloned(),
+                base: self.stack.last().and_then(|f| f.base.clone()),
                 escape_children: false,
                 html: false,
                 url_text: false,
@@ -489,7 +509,7 @@ impl Writer {
         if let (Some(p), Some(n)) = (&self.root_prefix, src_name.split_once(':')) {
             if n.0 == p {
                 out_name = n.1.to_string();
-                lname = out_name.clone();
+                lname = n.1;
             }
         }
         if self.atom03 {
@@ -500,16 +520,17 @@ impl Writer {
                 };
             }
         }
-        let out_local = local(&out_name).to_string();
+        let out_local = local(&out_name);
         let atom_el = self.flavor == Flavor::Atom
             && matches!(prefix(&src_name), None | Some("atom"))
-            && ATOM_TEXT.contains(&out_local.as_str());
+            && ATOM_TEXT.contains(&out_local);
 
         // Attributes: dedupe, map namespaces / types / bases, resolve link attributes.
         let mut attrs: Vec<(String, String)> = Vec::new();
         let mut base = self
-            .current_base()
-            .cloned()
+            .stack
+            .last()
+            .and_then(|f| f.base.clone())
             .or_else(|| if depth == 0 { doc_base.clone() } else { None });
         let mut mode: Option<String> = None;
         for a in e.html_attributes().with_checks(false).flatten() {
@@ -530,7 +551,7 @@ impl Writer {
             match key.as_str() {
                 "xmlns"
                     if matches!(self.flavor, Flavor::Rss)
-                        && matches!(lname.as_str(), "rss" | "channel" | "item") =>
+                        && matches!(lname, "rss" | "channel" | "item") =>
                 {
                     continue;
                 }
@@ -574,7 +595,7 @@ impl Writer {
                     };
                     if let Some(n) = new {
                         out_attrs.push((key, n.to_string()));
-                        base = Some(n);
+                        base = Some(Rc::new(n));
                     } else {
                         out_attrs.push((key, val));
                     }
@@ -606,7 +627,7 @@ impl Writer {
                         let plain = quick_xml::escape::unescape(v)
                             .map(|c| c.into_owned())
                             .unwrap_or_else(|_| v.clone());
-                        *v = quick_xml::escape::escape(resolve(&plain, Some(b)).as_str())
+                        *v = quick_xml::escape::escape(resolve(&plain, Some(b.as_ref())).as_str())
                             .into_owned();
                     }
                 }
@@ -616,10 +637,14 @@ impl Writer {
         tag.push('<');
         tag.push_str(&out_name);
         for (k, v) in &out_attrs {
-            let v = v.replace('<', "&lt;");
+            let v: Cow<'_, str> = if v.contains('<') {
+                Cow::Owned(v.replace('<', "&lt;"))
+            } else {
+                Cow::Borrowed(v)
+            };
             let q = if v.contains('"') { '\'' } else { '"' };
             let v = if q == '\'' {
-                v.replace('\'', "&apos;")
+                Cow::Owned(v.replace('\'', "&apos;"))
             } else {
                 v
             };
@@ -633,7 +658,7 @@ impl Writer {
         let only_trivial_attrs = out_attrs
             .iter()
             .all(|(k, _)| matches!(k.as_str(), "type" | "mode") || k.starts_with("xml"));
-        let droppable = only_trivial_attrs && !STRUCTURAL.contains(&lname.as_str());
+        let droppable = only_trivial_attrs && !STRUCTURAL.contains(&lname);
         if empty {
             if !droppable {
                 tag.push_str("/>");
@@ -655,13 +680,15 @@ impl Writer {
         } else {
             self.out.push_str(&tag);
         }
+        let html = HTML_BEARING.contains(&out_local) && !is_xhtml;
+        let url_text = out_local == "link";
         self.stack.push(Frame {
             src_name,
             out_name,
             base,
             escape_children,
-            html: HTML_BEARING.contains(&out_local.as_str()) && !is_xhtml,
-            url_text: out_local == "link",
+            html,
+            url_text,
             saw_link: false,
             base64,
         });

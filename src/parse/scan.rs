@@ -85,6 +85,9 @@ pub(crate) fn scan(text: &str) -> Scan {
         .unwrap_or(text.len());
     let aliases = prefix_aliases(&text[..head_end]);
     let bytes = text.as_bytes();
+    // Built once: a one-shot memmem::find sets up its searcher on every call.
+    let cdata_end = memchr::memmem::Finder::new(b"]]>");
+    let comment_end = memchr::memmem::Finder::new(b"-->");
     while let Some(p) = memchr::memchr(b'<', &bytes[from..]) {
         let at = from + p;
         let rest = &text[at + 1..];
@@ -96,11 +99,11 @@ pub(crate) fn scan(text: &str) -> Scan {
             }
         }
         if rb.starts_with(b"![CDATA[") {
-            from = memchr::memmem::find(rb, b"]]>").map_or(text.len(), |e| at + 1 + e + 3);
+            from = cdata_end.find(rb).map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
         if rb.starts_with(b"!--") {
-            from = memchr::memmem::find(rb, b"-->").map_or(text.len(), |e| at + 1 + e + 3);
+            from = comment_end.find(rb).map_or(text.len(), |e| at + 1 + e + 3);
             continue;
         }
         from = at + 1;
@@ -109,7 +112,10 @@ pub(crate) fn scan(text: &str) -> Scan {
                 .iter()
                 .position(|c| c.is_ascii_whitespace() || *c == b'>')
                 .unwrap_or(end.len());
-            let local = end[..n].rsplit(|c| *c == b':').next().unwrap_or(&end[..n]);
+            let local = end[..n]
+                .iter()
+                .rposition(|c| *c == b':')
+                .map_or(&end[..n], |c| &end[c + 1..n]);
             if local == b"item" || local == b"entry" {
                 item_open = false;
             }
@@ -124,14 +130,14 @@ pub(crate) fn scan(text: &str) -> Scan {
         if name.is_empty() || name.starts_with(['!', '?']) {
             continue;
         }
-        let local = name.rsplit(':').next().unwrap_or(name);
+        let local = local_name(name);
         if local == "title" {
-            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            let tag = &rest[..gt(rest).unwrap_or(rest.len())];
             // Atom xhtml titles hold a <div> by design; feed-rs reads those.
             in_title = !tag.ends_with('/') && !tag.contains("xhtml");
         }
         if local == "item" || local == "entry" {
-            let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+            let tag = &rest[..gt(rest).unwrap_or(rest.len())];
             out.first_item.get_or_insert(at);
             out.items.push(ItemExtra {
                 about: attr(tag, "rdf:about").filter(|a| !a.trim().is_empty()),
@@ -165,7 +171,7 @@ pub(crate) fn scan(text: &str) -> Scan {
             "dcterms:modified" | "dc:date" => &mut item.modified,
             "dc:title" | "media:title" => &mut item.alt_title,
             "guid" => {
-                let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+                let tag = &rest[..gt(rest).unwrap_or(rest.len())];
                 if attr(tag, "isPermaLink").is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
                 {
                     item.permalink = false;
@@ -182,7 +188,7 @@ pub(crate) fn scan(text: &str) -> Scan {
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
-    let p = tag.find(name)?;
+    let p = find(tag, name)?;
     let rest = tag[p + name.len()..]
         .trim_start()
         .strip_prefix('=')?
@@ -194,7 +200,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 
 fn element_text(seg: &str, name: &str) -> Option<String> {
     let open = format!("<{name}");
-    let p = seg.find(&open)?;
+    let p = find(seg, &open)?;
     let after = &seg[p + open.len()..];
     if !after.starts_with(['>', ' ', '\t', '\n', '\r']) {
         return None;
@@ -208,7 +214,7 @@ fn unescape(s: &str) -> String {
 
 /// The text content of the element whose start tag begins `rest` (just after `<`).
 fn text_after(rest: &str) -> Option<String> {
-    let gt = rest.find('>')?;
+    let gt = gt(rest)?;
     if rest[..gt].ends_with('/') {
         return None;
     }
@@ -230,15 +236,15 @@ pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
         ttl_minutes: element_text(head, "ttl").and_then(|t| t.parse().ok()),
         ..FeedHints::default()
     };
-    if let Some(p) = text.find("<skipHours") {
-        let seg = &text[p..text[p..].find("</skipHours").map_or(text.len(), |e| p + e)];
+    if let Some(p) = find(text, "<skipHours") {
+        let seg = &text[p..find(&text[p..], "</skipHours").map_or(text.len(), |e| p + e)];
         h.skip_hours = values(seg, "hour")
             .filter_map(|v| v.parse::<u8>().ok())
             .filter(|v| *v < 24)
             .collect();
     }
-    if let Some(p) = text.find("<skipDays") {
-        let seg = &text[p..text[p..].find("</skipDays").map_or(text.len(), |e| p + e)];
+    if let Some(p) = find(text, "<skipDays") {
+        let seg = &text[p..find(&text[p..], "</skipDays").map_or(text.len(), |e| p + e)];
         h.skip_days = values(seg, "day").filter(|d| !d.is_empty()).collect();
     }
     let period =
@@ -258,6 +264,24 @@ pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
         h.update_period_secs = Some(period.unwrap_or(86_400) / freq.unwrap_or(1));
     }
     h
+}
+
+/// The name after its prefix. A byte loop: names are short, and `rsplit` sets up a searcher.
+fn local_name(name: &str) -> &str {
+    name.bytes()
+        .rposition(|c| c == b':')
+        .map_or(name, |c| &name[c + 1..])
+}
+
+/// Offset of the first `>`.
+fn gt(s: &str) -> Option<usize> {
+    memchr::memchr(b'>', s.as_bytes())
+}
+
+/// `str::find` for a string needle, with memchr's vectorised search (the channel head can be
+/// the whole document when it has no items).
+fn find(hay: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
 }
 
 fn values<'a>(seg: &'a str, name: &'a str) -> impl Iterator<Item = String> + 'a {

@@ -131,6 +131,94 @@ pub(crate) fn resolve_html_urls_with(
     }
 }
 
+/// Whether an XML document (possibly holding escaped or CDATA HTML) may hold a URL reference
+/// that an `xml:base` could change: an `href`, `src` or `url` value, quoted, entity-quoted or
+/// bare, that does not start with a scheme (RFC 3986 §4.3), a `<link>` element whose text does
+/// not, or any `rdf:about` / `rdf:resource`. Conservative: whatever it cannot read counts as
+/// such a reference, so a `false` means XML Base resolution would change nothing.
+pub(crate) fn may_hold_relative_refs(text: &str) -> bool {
+    let b = text.as_bytes();
+    if memchr::memmem::find(b, b"rdf:about").is_some()
+        || memchr::memmem::find(b, b"rdf:resource").is_some()
+    {
+        return true;
+    }
+    for eq in memchr::memchr_iter(b'=', b) {
+        // The name (at most 4 bytes) and the whitespace before it; looking further back
+        // would only make long unspaced runs (query strings) costly.
+        let lo = eq.saturating_sub(16);
+        let Some(name_end) = b[lo..eq]
+            .iter()
+            .rposition(|c| !c.is_ascii_whitespace())
+            .map(|p| lo + p + 1)
+        else {
+            continue;
+        };
+        let lo = name_end.saturating_sub(5);
+        let Some(name_start) = b[lo..name_end]
+            .iter()
+            .rposition(|c| c.is_ascii_whitespace())
+            .map(|p| lo + p + 1)
+        else {
+            continue;
+        };
+        let name = &b[name_start..name_end];
+        if !(name.eq_ignore_ascii_case(b"href")
+            || name.eq_ignore_ascii_case(b"src")
+            || name.eq_ignore_ascii_case(b"url"))
+        {
+            continue;
+        }
+        let mut v = &b[eq + 1..];
+        v = &v[v.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+        if let Some(q) = [
+            &b"\""[..],
+            b"'",
+            b"&quot;",
+            b"&#34;",
+            b"&#x22;",
+            b"&apos;",
+            b"&#39;",
+            b"&#x27;",
+        ]
+        .iter()
+        .find(|q| v.starts_with(q))
+        {
+            v = &v[q.len()..];
+        }
+        if !starts_with_scheme(v) {
+            return true;
+        }
+    }
+    for p in memchr::memmem::find_iter(b, b"link") {
+        let opens = p > 0 && matches!(b[p - 1], b'<' | b':');
+        let Some(&after) = b.get(p + 4) else { break };
+        if !opens || !(after == b'>' || after.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(gt) = memchr::memchr(b'>', &b[p..]).map(|g| p + g) else {
+            return true;
+        };
+        if b[gt - 1] == b'/' {
+            continue;
+        }
+        let rest = &b[gt + 1..];
+        let v = &rest[rest.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+        if !(v.starts_with(b"</") || starts_with_scheme(v)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `v` begins with a URI scheme and its `:` (RFC 3986 §3.1).
+fn starts_with_scheme(v: &[u8]) -> bool {
+    v.first().is_some_and(u8::is_ascii_alphabetic)
+        && v.iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+            .is_some_and(|p| v[p] == b':')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +231,24 @@ mod tests {
             resolve_html_urls(html, &base),
             r##"<p><img src="https://www.example.com/blog/2024/03/images/chart.png"> <a href='https://www.example.com/about'>a</a> <a href="mailto:e@x">m</a> <a href="https://static.example.net/s">s</a> <a href="#top">t</a></p>"##
         );
+    }
+
+    #[test]
+    fn finds_references_an_xml_base_could_change() {
+        let abs = r#"<feed xml:base="https://x.org/"><link href="https://x.org/a"/><link>https://x.org/</link><link></link><content type="html">&lt;a href=&quot;https://x.org/b&quot;&gt;&lt;img SRC='http://x.org/c.png'&gt;</content><a data-src="d.png" title="u?url=e">x</a></feed>"#;
+        assert!(!may_hold_relative_refs(abs));
+        for rel in [
+            r#"<a href="/about">"#,
+            r#"&lt;img src=&quot;images/c.png&quot;&gt;"#,
+            r#"<a href=#top>"#,
+            r#"<a href="">"#,
+            r#"<img src = "//cdn.x.org/p.png">"#,
+            r#"<a href="&#104;ttp://x.org/">"#,
+            "<link>\n  /post/1</link>",
+            r#"<atom:link rel="x">p/2</atom:link>"#,
+            r#"<item rdf:about="https://x.org/1">"#,
+        ] {
+            assert!(may_hold_relative_refs(rel), "{rel}");
+        }
     }
 }
