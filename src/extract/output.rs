@@ -102,8 +102,11 @@ struct Open<'a> {
     end: u32,
     close: Option<&'a str>,
     block: bool,
-    /// Text below goes to the HTML only (figure captions).
+    /// Text below goes to the HTML only (figures and their captions).
     html_only: bool,
+    /// The lead figure's caption: its text goes to the plain text too; `html_only` as it
+    /// was before it, restored when it closes.
+    reveal: Option<u32>,
 }
 
 struct State<'a> {
@@ -117,7 +120,7 @@ struct State<'a> {
     /// `html.len()` at the start of the current text block.
     mark: usize,
     images: Vec<String>,
-    /// Open elements whose text stays out of the plain text (captions).
+    /// Open elements whose text stays out of the plain text (figures and captions).
     html_only: u32,
 }
 
@@ -366,13 +369,22 @@ fn open<'a>(
     if block {
         st.mark = st.html.len();
     }
-    let html_only = matches!(tag, "figcaption" | "figure");
+    // Figures and captions stay out of the text (the benchmark's labels keep no caption),
+    // except the caption of the lead figure: one that opens the body, before its first
+    // text block, is the story's photo, and its caption reads as the story's first lines
+    // (readability keeps it). Credits and copyright lines beside the caption stay out.
+    let reveal = (tag == "figcaption" && st.blocks.is_empty()).then_some(st.html_only);
+    let html_only = matches!(tag, "figcaption" | "figure") && reveal.is_none();
+    if reveal.is_some() {
+        st.html_only = 0;
+    }
     st.html_only += html_only as u32;
     stack.push(Open {
         end: n.end,
         close: emit,
         block,
         html_only,
+        reveal,
     });
 }
 
@@ -382,6 +394,9 @@ fn close<'a>(st: &mut State<'a>, stack: &mut Vec<Open<'a>>) {
         st.boundary();
     }
     st.html_only -= o.html_only as u32;
+    if let Some(h) = o.reveal {
+        st.html_only = h;
+    }
     if let Some(t) = o.close {
         // An anonymous paragraph opened inside this element ends with it.
         st.close_anon();

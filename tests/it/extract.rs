@@ -98,25 +98,16 @@ fn check_page(site: &str, key: &str, file: &str, res: &Value, expected: &Value) 
 
 /// Expected values the extractor does not meet yet, each a (site, start of the mismatch
 /// message) pair. They are reported, not failed; removing a line makes the test strict again.
-/// Why each remains:
+/// Why it remains:
 /// - lemonde-fr: the expected body keeps a "Lire aussi : <link>" line; our link-density rule
 ///   drops link-only lines, which measurably helps on the benchmark (F1 0.9727 vs 0.9712).
 ///   The benchmark's labels never keep such lines (no "Read more / Lire aussi / Leia
 ///   também / اقرأ أيضا" line in any of the 90 DEV bodies), so this expectation (taken from
 ///   readability's output) and the benchmark disagree on the kind.
-/// - nytimes-en 2017: the expected body includes an image caption; captions stay in `html`
-///   but out of `text`: of the 31 `<figcaption>`s of 30+ characters on the DEV pages, the
-///   benchmark's labels keep 1.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "lemonde-fr",
-        "lemonde-fr /pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html (pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html): body lacks \"Lire aussi",
-    ),
-    (
-        "nytimes-en",
-        "nytimes-en /2017/01/13/world/africa/sudan-sanctions.html (2017/01/13/world/africa/sudan-sanctions.html): body lacks \"United Nations peacekeepers",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "lemonde-fr",
+    "lemonde-fr /pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html (pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html): body lacks \"Lire aussi",
+)];
 
 fn check_site(site: &str) {
     let manifest = sites().join(site).join("manifest.json");
@@ -262,6 +253,32 @@ fn case_026_rtl_direction_and_language_preserved() {
     let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     assert!(!x.text.contains(bidi) && !x.html.contains(bidi));
     assert!(!x.title.unwrap_or_default().contains(bidi));
+}
+
+#[test]
+fn lead_figure_caption_in_text_later_captions_in_html_only() {
+    let url = Url::parse("https://example.org/a").expect("url");
+    let para = "<p>A paragraph of the story, with commas, clauses, and enough words to count.</p>";
+    let html = format!(
+        "<html><body><article>\
+         <figure><img src=\"/lead.jpg\"><span>Image copyright Agency</span>\
+         <figcaption>Lead photo caption.</figcaption></figure>\
+         {para}{para}\
+         <figure><img src=\"/inline.jpg\"><figcaption>Inline photo caption.</figcaption></figure>\
+         {para}</article></body></html>"
+    );
+    let x = extract::extract_str(&html, &url, &[]).expect("extracts");
+    assert!(
+        x.text.starts_with("Lead photo caption.\n\nA paragraph"),
+        "{}",
+        x.text
+    );
+    assert!(!x.text.contains("Inline photo caption"), "{}", x.text);
+    assert!(!x.text.contains("Image copyright"), "{}", x.text);
+    assert!(
+        x.html
+            .contains("<figcaption>Inline photo caption.</figcaption>")
+    );
 }
 
 #[test]
