@@ -258,7 +258,7 @@ fn case_026_rtl_direction_and_language_preserved() {
 }
 
 #[test]
-fn lead_figure_caption_in_text_later_captions_in_html_only() {
+fn lead_photo_caption_in_text_later_captions_in_html_only() {
     let url = Url::parse("https://example.org/a").expect("url");
     let para = "<p>A paragraph of the story, with commas, clauses, and enough words to count.</p>";
     let html = format!(
@@ -281,6 +281,14 @@ fn lead_figure_caption_in_text_later_captions_in_html_only() {
         x.html
             .contains("<figcaption>Inline photo caption.</figcaption>")
     );
+    // A lead video player is no photo: its caption stays in the HTML only.
+    let html = format!(
+        "<html><body><article>\
+         <figure><div class=\"player\"></div><figcaption>Video caption.</figcaption></figure>\
+         {para}{para}{para}</article></body></html>"
+    );
+    let x = extract::extract_str(&html, &url, &[]).expect("extracts");
+    assert!(x.text.starts_with("A paragraph"), "{}", x.text);
 }
 
 #[test]
