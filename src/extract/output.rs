@@ -4,7 +4,7 @@
 //! hold the same blocks. Lazy images are resolved here; the HTML is sanitised later.
 
 use super::dom::AttrExt;
-use super::dom::{Dom, Kind, NONE, flag, is_block};
+use super::dom::{Dom, Kind, flag, is_block};
 use super::patterns;
 use scraper::node::Element;
 use url::Url;
@@ -107,6 +107,9 @@ struct Open<'a> {
     /// The lead figure's caption: its text goes to the plain text too; `html_only` as it
     /// was before it, restored when it closes.
     reveal: Option<u32>,
+    /// For a `<figure>`: how many images the body had when it opened (the figure is a photo
+    /// when it adds one before its caption).
+    figure_images: Option<usize>,
 }
 
 struct State<'a> {
@@ -370,12 +373,18 @@ fn open<'a>(
         st.mark = st.html.len();
     }
     // Figures and captions stay out of the text (the benchmark's labels keep no caption),
-    // except the caption of the lead photo: a figure with an image that opens the body,
-    // before its first text block, is the story's photo, and its caption reads as the
-    // story's first lines (readability keeps it). Credits and copyright lines beside the
-    // caption stay out, and so does the caption of a lead video player.
-    let reveal = (tag == "figcaption" && st.blocks.is_empty() && has_image(dom, n.parent))
-        .then_some(st.html_only);
+    // except the caption of the lead photo: a figure that opens the body (before its first
+    // text block) and shows an image before its caption is the story's photo, and its
+    // caption reads as the story's first lines (readability keeps it). Credits and
+    // copyright lines beside the caption stay out, and so does the caption of a lead video
+    // player. The figure is the open element on top of `stack`: a caption's parent.
+    let photo = || {
+        stack
+            .last()
+            .and_then(|o| o.figure_images)
+            .is_some_and(|k| st.images.len() > k)
+    };
+    let reveal = (tag == "figcaption" && st.blocks.is_empty() && photo()).then_some(st.html_only);
     let html_only = matches!(tag, "figcaption" | "figure") && reveal.is_none();
     if reveal.is_some() {
         st.html_only = 0;
@@ -387,16 +396,8 @@ fn open<'a>(
         block,
         html_only,
         reveal,
+        figure_images: (tag == "figure").then_some(st.images.len()),
     });
-}
-
-/// Whether element `i` is a `<figure>` holding an image.
-fn has_image(dom: &Dom<'_>, i: u32) -> bool {
-    i != NONE
-        && dom.nodes[i as usize].tag == "figure"
-        && dom.nodes[i as usize + 1..dom.nodes[i as usize].end as usize]
-            .iter()
-            .any(|n| matches!(n.tag, "img" | "picture"))
 }
 
 fn close<'a>(st: &mut State<'a>, stack: &mut Vec<Open<'a>>) {

@@ -448,6 +448,14 @@ fn hostile_pages_are_bounded_in_time() {
             "50,000 unclosed svgs",
             format!("{para}{}x", "<svg>".repeat(50_000)),
         ),
+        // Captions before the first block are checked for a lead photo: once each, cheaply.
+        (
+            "50,000 captions in one figure",
+            format!(
+                "<article><figure><img src=\"/a.jpg\">{}</figure>{para}</article>",
+                "<figcaption><b></b></figcaption>".repeat(50_000)
+            ),
+        ),
         (
             "an unclosed comment",
             format!("{para}<!--{}", "<div>".repeat(50_000)),
