@@ -96,28 +96,6 @@ fn check_page(site: &str, key: &str, file: &str, res: &Value, expected: &Value) 
     bad
 }
 
-/// Expected values the extractor does not meet yet, each a (site, start of the mismatch
-/// message) pair. They are reported, not failed; removing a line makes the test strict again.
-/// Why each remains:
-/// - lemonde-fr: the expected body keeps a "Lire aussi : <link>" line; our link-density rule
-///   drops link-only lines, which measurably helps on the benchmark (F1 0.9727 vs 0.9712).
-///   The benchmark's labels never keep such lines (no "Read more / Lire aussi / Leia
-///   também / اقرأ أيضا" line in any of the 90 DEV bodies), so this expectation (taken from
-///   readability's output) and the benchmark disagree on the kind.
-/// - nytimes-en 2017: the expected body includes an image caption; captions stay in `html`
-///   but out of `text`: of the 31 `<figcaption>`s of 30+ characters on the DEV pages, the
-///   benchmark's labels keep 1.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "lemonde-fr",
-        "lemonde-fr /pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html (pixels/article/2015/05/04/que-contient-la-loi-sur-le-renseignement_4627068_4408996.html): body lacks \"Lire aussi",
-    ),
-    (
-        "nytimes-en",
-        "nytimes-en /2017/01/13/world/africa/sudan-sanctions.html (2017/01/13/world/africa/sudan-sanctions.html): body lacks \"United Nations peacekeepers",
-    ),
-];
-
 fn check_site(site: &str) {
     let manifest = sites().join(site).join("manifest.json");
     let m: Value = serde_json::from_slice(&std::fs::read(&manifest).expect("read manifest"))
@@ -141,14 +119,6 @@ fn check_site(site: &str) {
         }
     }
     assert!(checked > 0, "{site}: no page with expected values");
-    let (known, bad): (Vec<String>, Vec<String>) = bad.into_iter().partition(|m| {
-        KNOWN_GAPS
-            .iter()
-            .any(|(s, prefix)| *s == site && m.starts_with(prefix))
-    });
-    for k in &known {
-        eprintln!("known gap: {k}");
-    }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
@@ -262,6 +232,75 @@ fn case_026_rtl_direction_and_language_preserved() {
     let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     assert!(!x.text.contains(bidi) && !x.html.contains(bidi));
     assert!(!x.title.unwrap_or_default().contains(bidi));
+}
+
+#[test]
+fn lead_photo_caption_in_text_later_captions_in_html_only() {
+    let url = Url::parse("https://example.org/a").expect("url");
+    let para = "<p>A paragraph of the story, with commas, clauses, and enough words to count.</p>";
+    let html = format!(
+        "<html><body><article>\
+         <figure><img src=\"/lead.jpg\"><span>Image copyright Agency</span>\
+         <figcaption>Lead photo caption.</figcaption></figure>\
+         {para}{para}\
+         <figure><img src=\"/inline.jpg\"><figcaption>Inline photo caption.</figcaption></figure>\
+         {para}</article></body></html>"
+    );
+    let x = extract::extract_str(&html, &url, &[]).expect("extracts");
+    assert!(
+        x.text.starts_with("Lead photo caption.\n\nA paragraph"),
+        "{}",
+        x.text
+    );
+    assert!(!x.text.contains("Inline photo caption"), "{}", x.text);
+    assert!(!x.text.contains("Image copyright"), "{}", x.text);
+    assert!(
+        x.html
+            .contains("<figcaption>Inline photo caption.</figcaption>")
+    );
+    // A lead video player is no photo: its caption stays in the HTML only.
+    let html = format!(
+        "<html><body><article>\
+         <figure><div class=\"player\"></div><figcaption>Video caption.</figcaption></figure>\
+         {para}{para}{para}</article></body></html>"
+    );
+    let x = extract::extract_str(&html, &url, &[]).expect("extracts");
+    assert!(x.text.starts_with("A paragraph"), "{}", x.text);
+}
+
+/// A short paragraph that is mostly one link, between prose paragraphs, is body text when
+/// its lead-in is plain ("Read also: <a>…</a>", as readability's lemonde-fr page keeps it)
+/// and a call-out when it is set in bold (`<strong>` around the line, as rp-pl's
+/// "Dowiedz się więcej" that trafilatura's labels drop). See `inline_link_line`.
+#[test]
+fn plain_link_line_between_prose_kept_bold_one_dropped() {
+    let url = Url::parse("https://example.org/a").expect("url");
+    let para = "<p>A paragraph of the story, with commas, clauses, and enough words to count as the prose around a line.</p>";
+    let plain = "<p>Read also: <a href=\"/b\">The regulator's objections to the surveillance bill, point by point</a> </p>";
+    let bold = "<p><strong>Read also: <a href=\"/c\"><em>Who voted how on the recovery fund, and who broke ranks</em></a></strong></p>";
+    let html = format!(
+        "<html><body><article>{para}{plain}{para}{bold}{para}{para}</article></body></html>"
+    );
+    let x = extract::extract_str(&html, &url, &[]).expect("extracts");
+    assert!(
+        x.text.split("\n\n").any(|b| b
+            == "Read also: The regulator's objections to the surveillance bill, point by point"),
+        "{}",
+        x.text
+    );
+    assert!(
+        x.html.contains("<a href=\"https://example.org/b\""),
+        "{}",
+        x.html
+    );
+    assert!(!x.text.contains("Who voted how"), "{}", x.text);
+    assert_eq!(x.text.matches("A paragraph of the story").count(), 4);
+    // Not between prose paragraphs (last in the body), or with no lead-in: dropped as before.
+    let html = format!(
+        "<html><body><article>{para}{para}{para}<p><a href=\"/d\">The regulator's objections to the surveillance bill, point by point</a></p>{para}{plain}</article></body></html>"
+    );
+    let x = extract::extract_str(&html, &url, &[]).expect("extracts");
+    assert!(!x.text.contains("regulator"), "{}", x.text);
 }
 
 #[test]
@@ -420,6 +459,14 @@ fn hostile_pages_are_bounded_in_time() {
         (
             "50,000 unclosed svgs",
             format!("{para}{}x", "<svg>".repeat(50_000)),
+        ),
+        // Captions before the first block are checked for a lead photo: once each, cheaply.
+        (
+            "50,000 captions in one figure",
+            format!(
+                "<article><figure><img src=\"/a.jpg\">{}</figure>{para}</article>",
+                "<figcaption><b></b></figcaption>".repeat(50_000)
+            ),
         ),
         (
             "an unclosed comment",
