@@ -20,7 +20,7 @@ cat > "$DIR/feedkeeper.toml" <<TOML
 [store]
 path = "$DIR/store"
 TOML
-BIN=target/release/feedkeeper
+BIN=${FEEDKEEPER_BIN:-target/release/feedkeeper}
 CFG=$DIR/feedkeeper.toml
 
 median() { # command... ; prints the median wall time of 10 runs in ms

@@ -367,6 +367,13 @@ fn atom(meta: &FeedMeta, entries: &[Entry<'_>]) -> std::io::Result<Vec<u8>> {
         &[("version", env!("CARGO_PKG_VERSION"))],
         "feedkeeper",
     )?;
+    // RFC 4287 §4.1.1: a feed carries an author unless every entry has its own; entries
+    // without a byline inherit this one (the merged feed's title).
+    if entries.iter().any(|e| e.byline.is_none()) {
+        w.write_event(Event::Start(BytesStart::new("author")))?;
+        text_el(&mut w, "name", &[], &meta.title)?;
+        w.write_event(Event::End(BytesEnd::new("author")))?;
+    }
     paging(&mut w, "link", meta)?;
     for e in entries {
         let a = e.a;

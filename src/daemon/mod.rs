@@ -178,10 +178,30 @@ fn bind_unix(path: &std::path::Path, mode: u32) -> std::io::Result<tokio::net::U
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    // We hold the store lock, so no other daemon serves this path: a leftover file is stale.
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+    // A leftover socket is removed only when nothing answers on it: another daemon (of
+    // another store) may serve the same path. Anything else at the path is not ours.
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => {
+            use std::os::unix::fs::FileTypeExt;
+            if !meta.file_type().is_socket() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a socket", path.display()),
+                ));
+            }
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AddrInUse,
+                    format!(
+                        "another process is listening on {} (another feedkeeper daemon?)",
+                        path.display()
+                    ),
+                ));
+            }
+            std::fs::remove_file(path)?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
     }
     let l = tokio::net::UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
@@ -220,8 +240,14 @@ pub async fn serve(
     let (stop_api_tx, stop_api_rx) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
     let socket = cfg.api.socket.clone();
+    let mut bound = false;
     match bind_unix(&socket, cfg.api.socket_mode) {
+        // Another daemon answers there: the CLI would reach it with this store's commands.
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            anyhow::bail!("cannot serve the API on {}: {e}", socket.display())
+        }
         Ok(listener) => {
+            bound = true;
             let app = api::router(Arc::clone(&api_state));
             let mut stop = stop_api_rx.clone();
             servers.spawn(async move {
@@ -340,7 +366,9 @@ pub async fn serve(
     })
     .await;
     servers.abort_all();
-    let _ = std::fs::remove_file(&socket);
+    if bound {
+        let _ = std::fs::remove_file(&socket);
+    }
     store.sync()?;
     tracing::info!(
         drained = stopped.drained,
@@ -430,5 +458,31 @@ pub async fn shutdown_signal() {
         Err(_) => {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod socket_tests {
+    use super::bind_unix;
+
+    #[tokio::test]
+    async fn the_api_socket_never_replaces_a_live_socket_or_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A regular file at the path: refused and left alone.
+        let file = dir.path().join("notasock");
+        std::fs::write(&file, "hi").expect("write");
+        let e = bind_unix(&file, 0o660).expect_err("refused");
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&file).expect("kept"), "hi");
+        // A socket another process listens on: refused, still there.
+        let live = dir.path().join("live.sock");
+        let other = std::os::unix::net::UnixListener::bind(&live).expect("bind");
+        let e = bind_unix(&live, 0o660).expect_err("refused");
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+        assert!(std::os::unix::net::UnixStream::connect(&live).is_ok());
+        // A stale socket (its listener gone): replaced.
+        drop(other);
+        let l = bind_unix(&live, 0o660).expect("stale socket replaced");
+        drop(l);
     }
 }

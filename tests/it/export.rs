@@ -410,6 +410,10 @@ fn export_formats_parse_back_with_arabic_intact() {
     let atom = String::from_utf8(export(&cfg, "atom")).unwrap();
     assert!(atom.contains("<entry xml:lang=\"ar\">"));
     assert!(atom.contains("<title>aa-ar</title>"));
+    // RFC 4287 §4.1.1: the bbc entry has no byline, so the feed carries an author.
+    let feed_author = atom.find("<author>").unwrap();
+    assert!(feed_author < atom.find("<entry").unwrap(), "{atom}");
+    assert_eq!(feed_rs(&export(&cfg, "atom")).authors.len(), 1);
     // Same filters as query.
     let out = feedkeeper_ok(&[
         "export", "--config", &cfg, "--format", "json", "--search", "fish",
