@@ -157,11 +157,33 @@ pub(crate) fn push_lower(out: &mut String, c: char, map: impl Fn(char) -> char) 
     }
 }
 
+/// Whether an ASCII byte is whitespace for [`char::is_whitespace`] (space, U+0009–U+000D).
+#[inline]
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
 /// Normalises body text for hashing: Unicode NFKC, case folded (lower-case), zero-width and
 /// bidi controls removed, Arabic tashkeel and tatweel removed, whitespace collapsed to single
 /// spaces and trimmed.
 pub fn normalize_text(text: &str) -> String {
     normalize_with(text, None).0
+}
+
+/// Writes the one space owed between two words of normalised text (and ends the index
+/// token), if one is pending.
+#[inline]
+fn separate(
+    out: &mut String,
+    pending: &mut bool,
+    index: Option<&mut crate::search::IndexTextBuilder>,
+) {
+    if std::mem::take(pending) {
+        out.push(' ');
+        if let Some(ix) = index {
+            ix.end_token();
+        }
+    }
 }
 
 /// [`normalize_text`], also feeding every character of the result to `index` (see
@@ -185,21 +207,15 @@ fn normalize_with(
         // ASCII (most bytes of most text) without decoding or the Unicode tables: a run of
         // non-space ASCII is copied and lower-cased at once.
         if b < 0x80 {
-            if matches!(b, b' ' | b'\t'..=b'\r') {
+            if is_ascii_space(b) {
                 pending_space = !out.is_empty();
                 in_word = false;
                 i += 1;
             } else {
-                if pending_space {
-                    out.push(' ');
-                    if let Some(ix) = index.as_deref_mut() {
-                        ix.end_token();
-                    }
-                    pending_space = false;
-                }
+                separate(&mut out, &mut pending_space, index.as_deref_mut());
                 let run = bytes[i..]
                     .iter()
-                    .take_while(|b| b.is_ascii() && !matches!(b, b' ' | b'\t'..=b'\r'))
+                    .take_while(|&&b| b.is_ascii() && !is_ascii_space(b))
                     .count();
                 let start = out.len();
                 out.push_str(&src[i..i + run]);
@@ -229,13 +245,7 @@ fn normalize_with(
             if is_ignorable(c) {
                 continue;
             }
-            if pending_space {
-                out.push(' ');
-                if let Some(ix) = index.as_deref_mut() {
-                    ix.end_token();
-                }
-                pending_space = false;
-            }
+            separate(&mut out, &mut pending_space, index.as_deref_mut());
             out.push(c);
             if let Some(ix) = index.as_deref_mut() {
                 ix.push(c);
@@ -257,13 +267,7 @@ fn normalize_with(
         if space {
             pending_space = !out.is_empty();
         } else {
-            if pending_space {
-                out.push(' ');
-                if let Some(ix) = index.as_deref_mut() {
-                    ix.end_token();
-                }
-                pending_space = false;
-            }
+            separate(&mut out, &mut pending_space, index.as_deref_mut());
             let start = out.len();
             push_lower(&mut out, c, |l| l);
             if let Some(ix) = index.as_deref_mut() {
@@ -293,7 +297,7 @@ pub fn word_count(text: &str) -> usize {
         let b = bytes[i];
         let space = if b < 0x80 {
             i += 1;
-            matches!(b, b' ' | b'\t'..=b'\r')
+            is_ascii_space(b)
         } else if !matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
             // Only these lead bytes start a non-ASCII whitespace character (U+0085, U+00A0,
             // U+1680, U+2000–U+205F, U+3000); continuation bytes and other leads are text.

@@ -463,6 +463,17 @@ impl Store {
         }
     }
 
+    /// The error of a failed article transaction (ours never abort on purpose).
+    fn txn_err(&self, e: sled::transaction::TransactionError<()>) -> StoreError {
+        match e {
+            sled::transaction::TransactionError::Storage(e) => self.err(e),
+            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt {
+                tree: "articles",
+                message: "transaction aborted".into(),
+            },
+        }
+    }
+
     fn body_err(&self, message: String) -> StoreError {
         StoreError::Body {
             path: self.bodies.path().display().to_string(),
@@ -607,24 +618,25 @@ impl Store {
         for kv in self.articles.iter() {
             let (k, v) = kv.map_err(|e| self.err(e))?;
             let stored: Stored<Article> = decode("articles", &v)?;
-            if stored.doc.simhash == 0 {
+            let mut a = stored.doc;
+            if a.simhash == 0 {
                 continue;
             }
-            let a = self.decode_article(&v)?;
-            let fresh = crate::dedup::simhash(&a.text, 0);
-            let body = match stored.body {
-                Some(r) => r,
-                None => self.append_body(&a.text, &a.html)?,
+            let (fresh, body) = match stored.body {
+                Some(r) => {
+                    let text = read_body(&self.bodies, "articles", r)?.text;
+                    (crate::dedup::simhash(&text, 0), r)
+                }
+                // A v2 value with its body inline: the body moves to the log.
+                None => (
+                    crate::dedup::simhash(&a.text, 0),
+                    self.append_body(&a.text, &a.html)?,
+                ),
             };
             let old_near = near_keys(a.simhash, &a.id);
             let new_near = near_keys(fresh, &a.id);
-            let value = self.encode_article(
-                &Article {
-                    simhash: fresh,
-                    ..a
-                },
-                body,
-            );
+            a.simhash = fresh;
+            let value = self.encode_article(&a, body);
             (&self.articles, &self.near, &self.search_pending)
                 .transaction(|(articles, near, pending)| {
                     for old in &old_near {
@@ -637,13 +649,7 @@ impl Store {
                     pending.insert(&k, &[] as &[u8])?;
                     Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
                 })
-                .map_err(|e| match e {
-                    sled::transaction::TransactionError::Storage(e) => self.err(e),
-                    sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt {
-                        tree: "articles",
-                        message: "transaction aborted".into(),
-                    },
-                })?;
+                .map_err(|e| self.txn_err(e))?;
             n += 1;
         }
         self.flush_now()?;
@@ -979,13 +985,7 @@ impl Store {
                     Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
                 },
             );
-        result.map_err(|e| match e {
-            sled::transaction::TransactionError::Storage(e) => self.err(e),
-            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt {
-                tree: "articles",
-                message: "transaction aborted".into(),
-            },
-        })?;
+        result.map_err(|e| self.txn_err(e))?;
         // The search index follows every write (see `store::search`).
         let body_index = w
             .print
@@ -1416,12 +1416,6 @@ impl Store {
                     Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
                 },
             );
-        result.map_err(|e| match e {
-            sled::transaction::TransactionError::Storage(e) => self.err(e),
-            sled::transaction::TransactionError::Abort(()) => StoreError::Corrupt {
-                tree: "articles",
-                message: "transaction aborted".into(),
-            },
-        })
+        result.map_err(|e| self.txn_err(e))
     }
 }

@@ -431,7 +431,7 @@ pub(crate) fn collapse(s: &str) -> String {
     while i < bytes.len() {
         let b = bytes[i];
         let (sep, width) = if b < 0x80 {
-            (matches!(b, b' ' | b'\t'..=b'\r'), 1)
+            (crate::dedup::is_ascii_space(b), 1)
         } else if matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF) {
             match s[i..].chars().next() {
                 Some(c) => (

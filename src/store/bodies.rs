@@ -122,13 +122,7 @@ impl BodyLog {
             .truncate(false)
             .open(path)
             .map_err(|e| e.to_string())?;
-        let end = file.metadata().map_err(|e| e.to_string())?.len();
-        Ok(BodyLog {
-            path: path.to_path_buf(),
-            file,
-            end: Mutex::new(end),
-            dirty: AtomicBool::new(false),
-        })
+        BodyLog::with_file(path, file)
     }
 
     /// Opens an existing log for reading only (a [`super::search::ReadView`]).
@@ -137,6 +131,11 @@ impl BodyLog {
     /// The I/O error, as text.
     pub fn open_read(path: &Path) -> Result<BodyLog, String> {
         let file = File::open(path).map_err(|e| e.to_string())?;
+        BodyLog::with_file(path, file)
+    }
+
+    /// The log over an open `file` at `path`, appending at its end.
+    fn with_file(path: &Path, file: File) -> Result<BodyLog, String> {
         let end = file.metadata().map_err(|e| e.to_string())?.len();
         Ok(BodyLog {
             path: path.to_path_buf(),

@@ -471,6 +471,18 @@ fn gc_retention_and_tombstones() {
     feedkeeper_ok(&["check", "--config", &cfg]);
 }
 
+/// `open()`'s value once it succeeds: sled's flusher thread may hold the directory lock for
+/// a moment after the previous handle drops (tried for up to 5 s).
+fn once_unlocked<T, E>(mut open: impl FnMut() -> Result<T, E>, what: &str) -> T {
+    for _ in 0..100 {
+        match open() {
+            Ok(v) => return v,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    panic!("{what} does not open once the previous writer has let go");
+}
+
 /// A v1 store (plain JSON values) is migrated to the current schema on open (v2: compressed
 /// values; v3: the search index built from the articles; v4: SimHash fingerprints), losing
 /// nothing.
@@ -514,14 +526,7 @@ fn store_migrates_v1_to_current() {
         db.open_tree("by_time").unwrap().insert(tk, &[]).unwrap();
         db.flush().unwrap();
     }
-    // sled's flusher thread may hold the directory lock for a moment after the handle drops.
-    let store = (0..100)
-        .find_map(|_| {
-            feedkeeper::store::Store::open(&path)
-                .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
-                .ok()
-        })
-        .expect("store opens once the v1 writer has let go");
+    let store = once_unlocked(|| feedkeeper::store::Store::open(&path), "the v1 store");
     assert_eq!(store.schema_version().unwrap(), 4);
     let id = feedkeeper::model::ArticleId("aaaaaaaaaaaa".into());
     let hits: Vec<_> = store
@@ -591,26 +596,14 @@ fn store_migrates_v3_simhash_to_v4() {
         store.sync().unwrap();
     }
     {
-        let db = (0..100)
-            .find_map(|_| {
-                sled::open(&path)
-                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
-                    .ok()
-            })
-            .expect("sled opens");
+        let db = once_unlocked(|| sled::open(&path), "sled");
         db.open_tree("meta")
             .unwrap()
             .insert("schema_version", &3u32.to_be_bytes())
             .unwrap();
         db.flush().unwrap();
     }
-    let store = (0..100)
-        .find_map(|_| {
-            Store::open(&path)
-                .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
-                .ok()
-        })
-        .expect("store opens");
+    let store = once_unlocked(|| Store::open(&path), "the v3 store");
     assert_eq!(store.schema_version().unwrap(), 4);
     let fresh = feedkeeper::dedup::simhash(long, 0);
     assert_ne!(fresh, a.simhash);
