@@ -263,9 +263,235 @@ fn entity_at(s: &str) -> (usize, Option<Cow<'static, str>>) {
     }
 }
 
+/// Escapes once more every `&` (and turns CDATA into escaped text) inside Atom elements whose
+/// `type` is `xhtml` or an XML media type (RFC 4287 §3.1.1.3, §4.1.3.3): feed-rs 2 rebuilds such
+/// inline markup from the parsed events without escaping their text again, so `&lt;blink&gt;`
+/// would come back as a `<blink>` tag and `&amp;` as a bare `&`. After this, what feed-rs
+/// rebuilds is the markup as the document wrote it. Runs after [`fix_text`] (every `&` begins a
+/// reference then); borrows when the document has no such element.
+pub(crate) fn escape_inline_xml(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut from = 0;
+    // Only tags with a `type` attribute can qualify, and few tags have one: jump between them.
+    let type_attr = memchr::memmem::Finder::new(b"type=");
+    let mut opaque = Opaque::default();
+    while let Some(p) = type_attr.find(&b[from..]) {
+        let pos = from + p;
+        from = pos + 5;
+        // The tag this attribute is in: its `<` (start tags are short: looked for in the
+        // 512 bytes before), with no `>` in between.
+        let window = pos.saturating_sub(512);
+        let Some(at) = memchr::memrchr(b'<', &b[window..pos]).map(|a| window + a) else {
+            continue;
+        };
+        if memchr::memchr(b'>', &b[at..pos]).is_some() {
+            continue;
+        }
+        let Some(tag_len) = memchr::memchr(b'>', &b[at..]) else {
+            break;
+        };
+        let tag = &text[at..at + tag_len];
+        if tag.starts_with("<!")
+            || tag.starts_with("<?")
+            || tag.starts_with("</")
+            || tag.ends_with('/')
+        {
+            continue;
+        }
+        let name_len = tag[1..]
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(tag.len() - 1);
+        let name = &tag[1..1 + name_len];
+        let local = name.rsplit(':').next().unwrap_or(name);
+        // Atom's text constructs and content (and Atom 0.3's names for them).
+        let text_construct = matches!(
+            local,
+            "content"
+                | "title"
+                | "summary"
+                | "subtitle"
+                | "rights"
+                | "tagline"
+                | "copyright"
+                | "info"
+        );
+        if !text_construct || !inline_xml_type(tag) || opaque.covers(b, at) {
+            continue;
+        }
+        let close = format!("</{name}");
+        let body_start = at + tag_len + 1;
+        let Some(body_len) = memchr::memmem::find(&b[body_start..], close.as_bytes()) else {
+            break;
+        };
+        let body_end = body_start + body_len;
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
+        o.push_str(&text[copied..body_start]);
+        let body = xhtml_div_inner(&text[body_start..body_end]);
+        let mut rest = body;
+        while let Some(c) = rest.find("<![CDATA[") {
+            escape_refs(&rest[..c], o);
+            let after = &rest[c + 9..];
+            let end = after.find("]]>").unwrap_or(after.len());
+            for ch in after[..end].chars() {
+                match ch {
+                    '&' => o.push_str("&amp;amp;"),
+                    '<' => o.push_str("&amp;lt;"),
+                    '>' => o.push_str("&amp;gt;"),
+                    c => o.push(c),
+                }
+            }
+            rest = after.get(end + 3..).unwrap_or("");
+        }
+        escape_refs(rest, o);
+        copied = body_end;
+        from = body_end.max(from);
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// The markup inside the one `<div>` that wraps Atom xhtml content (RFC 4287 §3.1.1.3: the div
+/// is not part of the content); `body` itself when it is not one div.
+fn xhtml_div_inner(body: &str) -> &str {
+    let t = body.trim();
+    let Some(open_end) = t.find('>') else {
+        return body;
+    };
+    let opens_div = t
+        .strip_prefix("<div")
+        .is_some_and(|r| r.starts_with([' ', '\t', '\n', '\r', '>']));
+    if !opens_div || !t.ends_with("</div>") || t[..open_end].ends_with('/') {
+        return body;
+    }
+    // The wrapper's end tag must be the last: the div depth inside never goes below zero.
+    let inner = &t[open_end + 1..t.len() - "</div>".len()];
+    let mut depth = 0i32;
+    for (p, _) in inner.match_indices("div") {
+        let before = &inner[..p];
+        if before.ends_with("</") {
+            depth -= 1;
+        } else if before.ends_with('<') {
+            depth += 1;
+        }
+        if depth < 0 {
+            return body;
+        }
+    }
+    inner.trim()
+}
+
+/// Copies `s` escaping the `&` of every reference that stands for markup (`&lt;`, `&amp;`, …,
+/// and character references to `<`, `>`, `&`, `"`, `'`); other character references are left
+/// for feed-rs to resolve.
+fn escape_refs(s: &str, out: &mut String) {
+    let mut copied = 0;
+    for (i, _) in s.match_indices('&') {
+        let r = &s[i + 1..];
+        let markup = match r.strip_prefix('#') {
+            Some(num) => {
+                let end = num.find(';').unwrap_or(num.len());
+                let v = match num[..end].strip_prefix(['x', 'X']) {
+                    Some(h) => u32::from_str_radix(h, 16).ok(),
+                    None => num[..end].parse::<u32>().ok(),
+                };
+                matches!(v, Some(34 | 38 | 39 | 60 | 62))
+            }
+            None => true,
+        };
+        if markup {
+            out.push_str(&s[copied..=i]);
+            out.push_str("amp;");
+            copied = i + 1;
+        }
+    }
+    out.push_str(&s[copied..]);
+}
+
+/// CDATA sections and comments met so far, walked forward once: what looks like a tag inside
+/// one is text.
+#[derive(Default)]
+struct Opaque {
+    /// Everything before this offset has been walked.
+    walked: usize,
+    /// The end of the last section or comment seen.
+    end: usize,
+}
+
+impl Opaque {
+    /// Whether offset `at` (increasing between calls) lies inside a CDATA section or comment.
+    fn covers(&mut self, b: &[u8], at: usize) -> bool {
+        while self.walked < at {
+            let Some(p) = memchr::memmem::find(&b[self.walked..at], b"<!") else {
+                self.walked = at;
+                break;
+            };
+            let start = self.walked + p;
+            let rest = &b[start..];
+            let close: &[u8] = if rest.starts_with(b"<![CDATA[") {
+                b"]]>"
+            } else if rest.starts_with(b"<!--") {
+                b"-->"
+            } else {
+                self.walked = start + 2;
+                continue;
+            };
+            self.end =
+                memchr::memmem::find(&rest[2..], close).map_or(b.len(), |e| start + 2 + e + 3);
+            self.walked = self.end;
+        }
+        at < self.end
+    }
+}
+
+/// Whether a start tag has a `type` attribute of `xhtml` or an XML media type (`…/xml`,
+/// `…+xml`): Atom's inline-markup content.
+fn inline_xml_type(tag: &str) -> bool {
+    let mut rest = tag;
+    while let Some(p) = rest.find("type") {
+        let before = rest[..p].chars().next_back();
+        let after = rest[p + 4..].trim_start();
+        rest = &rest[p + 4..];
+        if !before.is_some_and(|c| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let Some(v) = after.strip_prefix('=') else {
+            continue;
+        };
+        let v = v.trim_start();
+        let Some(q) = v.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let v = &v[1..];
+        let v = v[..v.find(q).unwrap_or(v.len())].trim();
+        return v.eq_ignore_ascii_case("xhtml") || v.ends_with("/xml") || v.ends_with("+xml");
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fix_text;
+    use super::{escape_inline_xml, fix_text};
+    use std::borrow::Cow;
+
+    #[test]
+    fn inline_xml_is_escaped_once_more() {
+        let s = r#"<feed><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">a &lt;b&gt; &amp; &#369;&#60; <a href="x?a=1&amp;b=2">l</a><![CDATA[<i>&]]></div></title><summary type="html">&lt;p&gt;</summary></feed>"#;
+        assert_eq!(
+            escape_inline_xml(s),
+            r#"<feed><title type="xhtml">a &amp;lt;b&amp;gt; &amp;amp; &#369;&amp;#60; <a href="x?a=1&amp;amp;b=2">l</a>&amp;lt;i&amp;gt;&amp;amp;</title><summary type="html">&lt;p&gt;</summary></feed>"#
+        );
+        assert!(matches!(
+            escape_inline_xml("<feed><title type=\"html\">&lt;p&gt;</title></feed>"),
+            Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn entities_controls_and_declaration() {

@@ -270,8 +270,9 @@ fn parse_xml(
     parser: &feed_rs::parser::Parser,
     text: &str,
 ) -> Result<feed_rs::model::Feed, ParseError> {
+    let text = strip_declarations(text);
     parser
-        .parse(strip_declarations(text).as_bytes())
+        .parse(fixup::escape_inline_xml(&text).as_bytes())
         .map_err(|e| ParseError::Invalid(e.to_string()))
 }
 
@@ -410,7 +411,7 @@ fn convert(
         .and_then(|l| Url::parse(l).ok())
         .or_else(|| base.cloned());
     let mut out = ParsedFeed {
-        title: feed.title.map(text_of),
+        title: feed.title.map(text_of).filter(|t| !t.is_empty()),
         link: feed_link,
         language: feed.language.clone(),
         entries: Vec::with_capacity(feed.entries.len()),
@@ -515,17 +516,68 @@ fn convert(
             authors: e
                 .authors
                 .into_iter()
-                .filter_map(|a| a.name.filter(|n| !n.trim().is_empty()))
+                .filter_map(|p| person_name(p, &feed.feed_type))
                 .collect(),
             categories: e
                 .categories
                 .into_iter()
-                .map(|c| c.label.unwrap_or(c.term))
+                .filter_map(|c| category_label(c.label.unwrap_or(c.term)))
                 .collect(),
             language: e.language,
         });
     }
     out
+}
+
+/// The name of an entry's author. feed-rs 2 gives an RSS `<author>` (an e-mail address,
+/// optionally with the name: `jo@example.com (Jo Smith)`, `Jo Smith <jo@example.com>`) as a
+/// person named after the element, with the raw text as e-mail, and names an Atom author
+/// without `<name>` "unknown"; both are read here as the RSS 2.0 spec and RFC 4287 mean them.
+/// A bare address gives no name.
+fn person_name(p: feed_rs::model::Person, feed_type: &feed_rs::model::FeedType) -> Option<String> {
+    use feed_rs::model::FeedType;
+    let rss = matches!(feed_type, FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2);
+    let name = match p.email {
+        Some(raw) if rss && p.name == "author" => name_in_contact(&raw)?,
+        _ if !rss && p.name == "unknown" => return None,
+        // `dc:creator` and `<name>` sometimes carry an address too.
+        _ if p.name.contains('@') => name_in_contact(&p.name)?,
+        _ => p.name,
+    };
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// The name in an RSS contact (`addr (Name)`, `Name <addr>`, `Name`); `None` for a bare address.
+fn name_in_contact(raw: &str) -> Option<String> {
+    static EMAIL: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = EMAIL
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"[<\[(]?(?:mailto:)?[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}[>\])]?",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    let raw = raw.trim();
+    let Some(m) = re.find(raw) else {
+        return Some(raw.to_string());
+    };
+    // The name is what remains around the address, without the brackets around it.
+    let rest = format!("{} {}", &raw[..m.start()], &raw[m.end()..]);
+    let name = rest
+        .trim()
+        .trim_start_matches(['(', '<', '['])
+        .trim_end_matches([')', '>', ']'])
+        .trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// A category's label: feed-rs 2 appends any child elements of `<category>` as markup, which
+/// are no part of it; empty categories are dropped.
+fn category_label(label: String) -> Option<String> {
+    let l = label.split('<').next().unwrap_or("").trim();
+    (!l.is_empty()).then(|| l.to_string())
 }
 
 /// The page link among a feed's or entry's links: `alternate` (or no `rel`), else the first

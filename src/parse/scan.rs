@@ -16,7 +16,8 @@ pub(crate) struct ItemExtra {
     pub permalink: bool,
     /// `dcterms:issued` / `dcterms:created` / `dcterms:available`.
     pub issued: Option<String>,
-    /// `dcterms:modified`.
+    /// `dcterms:modified` / `dc:date`; in an RSS `<item>` also `atom:updated` (and a bare
+    /// `<updated>`), which feed-rs reads only in Atom entries.
     pub modified: Option<String>,
     /// RSS `pubDate`, read here too because feed-rs lets a later `dc:date` overwrite it.
     pub pub_date: Option<String>,
@@ -37,6 +38,7 @@ pub(crate) struct Scan {
 
 /// Namespaces whose elements the scan reads, with the prefix it knows them by.
 const NAMESPACES: &[(&str, &str)] = &[
+    ("http://www.w3.org/2005/Atom", "atom"),
     ("http://purl.org/dc/elements/1.1/", "dc"),
     ("http://purl.org/dc/elements/1.0/", "dc"),
     ("http://purl.org/dc/terms/", "dcterms"),
@@ -80,6 +82,8 @@ pub(crate) fn scan(text: &str) -> Scan {
     let mut from = 0;
     let mut in_title = false;
     let mut item_open = false;
+    // The open item is an RSS `<item>` (not an Atom `<entry>`).
+    let mut rss_item = false;
     let head_end = memchr::memmem::find(text.as_bytes(), b"<item")
         .or_else(|| memchr::memmem::find(text.as_bytes(), b"<entry"))
         .unwrap_or(text.len());
@@ -145,6 +149,7 @@ pub(crate) fn scan(text: &str) -> Scan {
                 ..ItemExtra::default()
             });
             item_open = !tag.ends_with('/');
+            rss_item = local == "item";
             continue;
         }
         if !item_open {
@@ -169,6 +174,7 @@ pub(crate) fn scan(text: &str) -> Scan {
             "pubDate" => &mut item.pub_date,
             "dcterms:issued" | "dcterms:created" | "dcterms:available" => &mut item.issued,
             "dcterms:modified" | "dc:date" => &mut item.modified,
+            "atom:updated" | "updated" if rss_item => &mut item.modified,
             "dc:title" | "media:title" => &mut item.alt_title,
             "guid" => {
                 let tag = &rest[..gt(rest).unwrap_or(rest.len())];

@@ -515,7 +515,7 @@ proptest! {
             let f = f.unwrap();
             let got = f.entries[0].title.as_ref().map(|t| t.content.clone());
             prop_assert_eq!(got.as_deref(), Some(want.as_str()), "{:?}", format);
-            let author: Option<String> = f.entries[0].authors.first().and_then(|p| p.name.clone());
+            let author: Option<String> = f.entries[0].authors.first().map(|p| p.name.clone());
             prop_assert_eq!(author.as_deref(), Some(want_by.as_str()), "{:?}", format);
         }
     }

@@ -753,3 +753,85 @@ fn fuzz_crashes_are_fixed() {
         );
     }
 }
+
+fn parse_bytes(xml: &[u8]) -> ParsedFeed {
+    parse_feed(xml, None, None, &opts()).unwrap()
+}
+
+/// RSS `<author>` is an e-mail address with the name in parentheses or before `<…>` (RSS 2.0
+/// spec); the author is the name, and a bare address names nobody. An Atom author without
+/// `<name>` is no author; a `dc:creator` carrying an address gives its name.
+#[test]
+fn author_names_from_rss_contacts_and_atom_persons() {
+    let rss = br#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
+      <item><title>a</title><author>tim@example.com (Tim Mckinnon)</author></item>
+      <item><title>b</title><author>Jo Smith &lt;jo@example.com&gt;</author></item>
+      <item><title>c</title><author>webmaster@example.com</author></item>
+      <item><title>d</title><dc:creator>Me (me@example.com)</dc:creator></item>
+      <item><title>e</title><dc:creator>Ahmad Ali</dc:creator></item>
+    </channel></rss>"#;
+    let f = parse_bytes(rss);
+    let authors: Vec<Vec<String>> = f.entries.iter().map(|e| e.authors.clone()).collect();
+    assert_eq!(
+        authors,
+        [
+            vec!["Tim Mckinnon".to_string()],
+            vec!["Jo Smith".to_string()],
+            vec![],
+            vec!["Me".to_string()],
+            vec!["Ahmad Ali".to_string()],
+        ]
+    );
+    let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><title>a</title><id>urn:a</id><author><email>x@example.com</email></author></entry>
+      <entry><title>b</title><id>urn:b</id><author><name>Sara</name></author></entry></feed>"#;
+    let f = parse_bytes(atom);
+    assert!(
+        f.entries[0].authors.is_empty(),
+        "{:?}",
+        f.entries[0].authors
+    );
+    assert_eq!(f.entries[1].authors, ["Sara"]);
+}
+
+/// Empty categories are dropped; markup nested in `<category>` is not part of its label.
+#[test]
+fn category_labels_are_text() {
+    let rss = br#"<rss version="2.0"><channel><title>t</title><item><title>a</title>
+      <category></category><category>Example category
+        <image><url>http://example.com/i.jpg</url></image></category><category> Science </category>
+    </item></channel></rss>"#;
+    assert_eq!(
+        parse_bytes(rss).entries[0].categories,
+        ["Example category", "Science"]
+    );
+}
+
+/// Atom xhtml content (RFC 4287 3.1.1.3): the wrapping div is not content, escaped markup
+/// stays escaped, `&amp;` in attributes stays an entity, CDATA text is text.
+#[test]
+fn atom_xhtml_content_keeps_its_escaping() {
+    let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <entry><title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">History of the &lt;blink&gt; tag</div></title>
+      <id>urn:a</id>
+      <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>a &lt;b&gt; &amp; <a href="/x?a=1&amp;b=2">l</a> &#1593;<![CDATA[<i>]]></p></div></content>
+      </entry></feed>"#;
+    let f = parse_bytes(atom);
+    assert_eq!(titles(&f), ["History of the <blink> tag"]);
+    assert_eq!(
+        f.entries[0].content_html.as_deref(),
+        Some(r#"<p>a &lt;b&gt; &amp; <a href="/x?a=1&amp;b=2">l</a> ع&lt;i&gt;</p>"#)
+    );
+}
+
+/// `atom:updated` (any prefix bound to the Atom namespace) in an RSS item is its update time,
+/// next to `pubDate` as its publication time (Blogger, Medium).
+#[test]
+fn atom_updated_in_rss_items() {
+    let rss = br#"<rss version="2.0" xmlns:a10="http://www.w3.org/2005/Atom"><channel><title>t</title>
+      <item><title>a</title><pubDate>Wed, 20 Dec 2006 21:42:06 +0000</pubDate><a10:updated>2006-12-20T22:42:09.090+01:00</a10:updated></item>
+    </channel></rss>"#;
+    let f = parse_bytes(rss);
+    assert_eq!(f.entries[0].published, Some(ts("2006-12-20T21:42:06Z")));
+    assert_eq!(f.entries[0].updated, Some(ts("2006-12-20T21:42:09.090Z")));
+}
