@@ -367,7 +367,12 @@ fn xhtml_div_inner(body: &str) -> &str {
     let opens_div = t
         .strip_prefix("<div")
         .is_some_and(|r| r.starts_with([' ', '\t', '\n', '\r', '>']));
-    if !opens_div || !t.ends_with("</div>") || t[..open_end].ends_with('/') {
+    // The open tag must end before the end tag begins (found by fuzzing: `<div …»…</div>`).
+    if !opens_div
+        || !t.ends_with("</div>")
+        || t[..open_end].ends_with('/')
+        || open_end + 1 > t.len() - "</div>".len()
+    {
         return body;
     }
     // The wrapper's end tag must be the last: the div depth inside never goes below zero.

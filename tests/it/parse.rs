@@ -752,6 +752,16 @@ fn fuzz_crashes_are_fixed() {
             path.display()
         );
     }
+    // An xhtml `<div` whose start tag never closes before `</div>` (the wrapper check sliced
+    // backwards): the feed and its one entry are read.
+    let f = parse_at(
+        &format!("{dir}/crash-1f8e9ad01d80efd0df03e7b5f2bf69163b55f76e"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(f.entries.len(), 1);
+    assert_eq!(f.encoding, "windows-1252");
 }
 
 fn parse_bytes(xml: &[u8]) -> ParsedFeed {

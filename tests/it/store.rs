@@ -473,7 +473,7 @@ fn gc_retention_and_tombstones() {
 
 /// `open()`'s value once it succeeds: sled's flusher thread may hold the directory lock for
 /// a moment after the previous handle drops (tried for up to 5 s).
-fn once_unlocked<T, E>(mut open: impl FnMut() -> Result<T, E>, what: &str) -> T {
+pub fn once_unlocked<T, E>(mut open: impl FnMut() -> Result<T, E>, what: &str) -> T {
     for _ in 0..100 {
         match open() {
             Ok(v) => return v,
