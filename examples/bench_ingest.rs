@@ -7,6 +7,11 @@
 //! cargo run --release --example bench_ingest -- [ARTICLES] [STORE_DIR]
 //! ```
 
+/// The allocator the `feedkeeper` binary uses, so the figures are the binary's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use chrono::{Duration, TimeZone, Utc};
 use feedkeeper::config::Config;
 use feedkeeper::parse::{ParsedEntry, ParsedFeed};

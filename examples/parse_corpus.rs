@@ -9,6 +9,11 @@
 //! link|date|empty|panic` prints the failing files of one kind; `--bench` times the stage over the
 //! whole folder in memory and prints MB/s; `--once` runs the stage once over the folder (to profile).
 
+/// The allocator the `feedkeeper` binary uses, so the figures are the binary's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use feedkeeper::parse::{ParseError, ParseOptions, html_to_text, parse_feed};
 use serde_json::Value;
 use std::collections::BTreeMap;
