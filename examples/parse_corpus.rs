@@ -225,12 +225,18 @@ fn pct(a: usize, b: usize) -> f64 {
 }
 
 /// Plain text for comparison: tags dropped, entities decoded, whitespace collapsed.
+/// A reference value (feedparser's titles are HTML: markup dropped, entities decoded),
+/// normalised for comparison.
 fn norm_text(s: &str) -> String {
-    let t = if s.contains('<') || s.contains('&') {
-        html_to_text(s)
+    if s.contains('<') || s.contains('&') {
+        norm_plain(&html_to_text(s))
     } else {
-        s.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
+        norm_plain(s)
+    }
+}
+
+/// One of our titles (plain text by contract: a `<` in it is text), normalised for comparison.
+fn norm_plain(t: &str) -> String {
     // Characters the WHATWG (CP932 / Big5-HKSCS) tables and Python's JIS / Big5 codecs map the
     // same byte to: wave dash, double bar, minus, cent, pound, not sign.
     t.replace('\u{a0}', " ")
@@ -377,7 +383,7 @@ impl Score {
         for (i, ours) in feed.entries.iter().enumerate() {
             if let Some(Some(t)) = titles.get(i) {
                 let want = norm_text(t);
-                let got = norm_text(ours.title.as_deref().unwrap_or(""));
+                let got = norm_plain(ours.title.as_deref().unwrap_or(""));
                 self.titles.1 += 1;
                 if want == got || mojibake_of(t, &got, &feed.encoding) {
                     self.titles.0 += 1;

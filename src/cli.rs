@@ -295,6 +295,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  feedkeeper man > /usr/local/share/man/man1/feedkeeper.1")]
     Man,
     /// Parse feed files and print what the parse stage produced (debugging, corpus scoring).
+    /// Exit status 1 when any file could not be read or parsed (its line says why).
     Parse {
         /// Feed files to parse.
         #[arg(required = true)]
@@ -1552,12 +1553,14 @@ fn cmd_parse(files: &[PathBuf], url: Option<&url::Url>, format: JsonFormat) -> R
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut all = Vec::new();
+    let mut failed = 0usize;
     for file in files {
         let result = std::fs::read(file)
             .with_context(|| format!("read {}", file.display()))
             .and_then(|bytes| {
                 crate::parse::parse_feed(&bytes, None, url, &opts).map_err(anyhow::Error::from)
             });
+        failed += usize::from(result.is_err());
         let value = match &result {
             Ok(feed) => serde_json::to_value(ParseLine {
                 file: file.display().to_string(),
@@ -1600,7 +1603,12 @@ fn cmd_parse(files: &[PathBuf], url: Option<&url::Url>, format: JsonFormat) -> R
         };
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
     }
-    Ok(ExitCode::SUCCESS)
+    out.flush()?;
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[derive(serde::Deserialize)]

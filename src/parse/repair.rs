@@ -610,8 +610,10 @@ impl Writer {
             out_attrs.push(("version".into(), "2.0".into()));
         }
         if atom_el && !has_type {
+            // An escaped or base64 value without a type is read as HTML, as feedparser does
+            // (Atom 0.3 feeds used both modes for HTML).
             if let Some(m) = &mode {
-                if m.eq_ignore_ascii_case("escaped") {
+                if m.eq_ignore_ascii_case("escaped") || m.eq_ignore_ascii_case("base64") {
                     out_attrs.push(("type".into(), "html".into()));
                 }
             }

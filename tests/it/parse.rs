@@ -845,3 +845,65 @@ fn atom_updated_in_rss_items() {
     assert_eq!(f.entries[0].published, Some(ts("2006-12-20T21:42:06Z")));
     assert_eq!(f.entries[0].updated, Some(ts("2006-12-20T21:42:09.090Z")));
 }
+
+/// `html_to_text` is one linear pass: 100,000 nested blocks (a hostile title or summary) are
+/// read at once, block tags separate words and inline ones do not, script and style contents
+/// are no text, and a `<` that begins no tag is text.
+#[test]
+fn html_to_text_is_linear_and_keeps_stray_brackets() {
+    let deep = format!("{}hi", "<div>".repeat(100_000));
+    assert_eq!(html_to_text(&deep), "hi");
+    assert_eq!(
+        html_to_text(
+            "<p>x <script>alert(1)</script>say <code>what</code>?<br>next</p><style>p{}</style>"
+        ),
+        "x say what? next"
+    );
+    assert_eq!(
+        html_to_text("<b>F</b>eed &amp; 5 < 6, a<b"),
+        "Feed & 5 < 6, a<b"
+    );
+    assert_eq!(
+        html_to_text("a<!-- <p>hidden</p> -->b\u{a0} c"),
+        "ab\u{a0} c"
+    );
+}
+
+/// Titles are plain text: markup is dropped and entities decoded in every format (real JSON
+/// Feeds and Atom `type="text"` titles carry `&amp;` and tags, as feedparser reads them), while
+/// a `<` that begins no tag stays text.
+#[test]
+fn titles_drop_markup_but_keep_stray_brackets() {
+    let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="text">Plain 5 &lt; 6 and a&lt;b</title>
+      <entry><id>urn:a</id><title>Die R&#252;ckkehr &lt;i&gt;von&lt;/i&gt; &lt; 3</title></entry></feed>"#;
+    let f = parse_bytes(atom);
+    assert_eq!(f.title.as_deref(), Some("Plain 5 < 6 and a<b"));
+    assert_eq!(titles(&f), ["Die Rückkehr von < 3"]);
+    let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"1","title":"Add Task &amp; Sub Tasks, I&#039;m <b>in</b>"}]}"#;
+    assert_eq!(titles(&parse_bytes(json)), ["Add Task & Sub Tasks, I'm in"]);
+    let rss = br#"<rss version="2.0"><channel><title>t</title><item><title>&lt;b&gt;Bold&lt;/b&gt; news</title></item></channel></rss>"#;
+    assert_eq!(titles(&parse_bytes(rss)), ["Bold news"]);
+}
+
+/// `feedkeeper parse` exits 1 when a file cannot be read or parsed, and still prints a line
+/// for every file.
+#[test]
+fn parse_command_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.xml");
+    std::fs::write(&good, br#"<rss version="2.0"><channel><title>t</title><item><title>a</title></item></channel></rss>"#).unwrap();
+    let missing = dir.path().join("missing.xml");
+    let out = super::support::feedkeeper(&["parse", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let out =
+        super::support::feedkeeper(&["parse", good.to_str().unwrap(), missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["entries"][0]["title"], "a");
+    assert_eq!(lines[1]["ok"], false);
+    assert!(lines[1]["error"].as_str().unwrap().contains("missing.xml"));
+}
