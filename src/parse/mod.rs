@@ -657,12 +657,21 @@ pub fn html_to_text(html: &str) -> String {
             .collect();
         i = end;
         if !closing && (name == "script" || name == "style") {
-            let close = format!("</{name}");
-            let lower = html[end..].to_ascii_lowercase();
-            i = lower.find(&close).map_or(html.len(), |e| {
-                let after = end + e;
-                memchr::memchr(b'>', &b[after..]).map_or(html.len(), |g| after + g + 1)
-            });
+            // Skip to the end tag (any case), scanning forward only: linear however many.
+            let close = name.as_bytes();
+            let mut j = end;
+            i = loop {
+                let Some(q) = memchr::memmem::find(&b[j..], b"</") else {
+                    break html.len();
+                };
+                let k = j + q + 2;
+                if b.get(k..k + close.len())
+                    .is_some_and(|n| n.eq_ignore_ascii_case(close))
+                {
+                    break memchr::memchr(b'>', &b[k..]).map_or(html.len(), |g| k + g + 1);
+                }
+                j = k;
+            };
             text.push(' ');
         } else if is_block(&name) {
             text.push(' ');

@@ -853,6 +853,9 @@ fn atom_updated_in_rss_items() {
 fn html_to_text_is_linear_and_keeps_stray_brackets() {
     let deep = format!("{}hi", "<div>".repeat(100_000));
     assert_eq!(html_to_text(&deep), "hi");
+    let scripts = "<script>x</script>a ".repeat(100_000);
+    assert_eq!(html_to_text(&scripts).len(), "a ".len() * 100_000 - 1);
+    assert_eq!(html_to_text("<SCRIPT>x</Script>b<style>y"), "b");
     assert_eq!(
         html_to_text(
             "<p>x <script>alert(1)</script>say <code>what</code>?<br>next</p><style>p{}</style>"
