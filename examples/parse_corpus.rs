@@ -61,12 +61,7 @@ fn main() {
     }
     if args.iter().any(|a| a == "--dump") {
         // Everything the stage produced, one JSON line per file: to compare two builds.
-        let opts = ParseOptions {
-            now: chrono::DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z")
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .unwrap_or_else(|_| chrono::Utc::now()),
-            ..ParseOptions::default()
-        };
+        let opts = fixed_time_opts();
         for (path, bytes, _) in &docs {
             let out = match parse_feed(bytes, None, None, &opts) {
                 Ok(f) => serde_json::to_value(&f).unwrap_or(Value::Null),
@@ -88,19 +83,23 @@ fn main() {
         return;
     }
 
-    // A fixed fetch time, so "future" clamping is reproducible.
-    let opts = ParseOptions {
-        now: chrono::DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z")
-            .map(|d| d.with_timezone(&chrono::Utc))
-            .unwrap_or_else(|_| chrono::Utc::now()),
-        ..ParseOptions::default()
-    };
+    let opts = fixed_time_opts();
     let mut s = Score::default();
     for (path, bytes, exp) in &docs {
         let Some(exp) = exp else { continue };
         s.score(path, bytes, exp, &opts, list.as_deref());
     }
     s.print();
+}
+
+/// Options with a fixed fetch time, so "future" clamping is reproducible.
+fn fixed_time_opts() -> ParseOptions {
+    ParseOptions {
+        now: chrono::DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z")
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|_| chrono::Utc::now()),
+        ..ParseOptions::default()
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

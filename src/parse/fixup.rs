@@ -304,7 +304,7 @@ pub(crate) fn escape_inline_xml(text: &str) -> Cow<'_, str> {
             .find(|c: char| c.is_ascii_whitespace())
             .unwrap_or(tag.len() - 1);
         let name = &tag[1..1 + name_len];
-        let local = name.rsplit(':').next().unwrap_or(name);
+        let local = super::scan::local_name(name);
         // Atom's text constructs and content (and Atom 0.3's names for them).
         let text_construct = matches!(
             local,
@@ -322,7 +322,7 @@ pub(crate) fn escape_inline_xml(text: &str) -> Cow<'_, str> {
         }
         let close = format!("</{name}");
         let body_start = at + tag_len + 1;
-        let Some(body_len) = memchr::memmem::find(&b[body_start..], close.as_bytes()) else {
+        let Some(body_len) = find(&b[body_start..], close.as_bytes()) else {
             break;
         };
         let body_end = body_start + body_len;
@@ -433,7 +433,7 @@ impl Opaque {
     /// Whether offset `at` (increasing between calls) lies inside a CDATA section or comment.
     fn covers(&mut self, b: &[u8], at: usize) -> bool {
         while self.walked < at {
-            let Some(p) = memchr::memmem::find(&b[self.walked..at], b"<!") else {
+            let Some(p) = find(&b[self.walked..at], b"<!") else {
                 self.walked = at;
                 break;
             };
@@ -447,8 +447,7 @@ impl Opaque {
                 self.walked = start + 2;
                 continue;
             };
-            self.end =
-                memchr::memmem::find(&rest[2..], close).map_or(b.len(), |e| start + 2 + e + 3);
+            self.end = find(&rest[2..], close).map_or(b.len(), |e| start + 2 + e + 3);
             self.walked = self.end;
         }
         at < self.end

@@ -616,6 +616,9 @@ fn pick_link(links: &[feed_rs::model::Link]) -> Option<String> {
 /// decoded, whitespace collapsed (a no-break space is kept: it is text, not layout). A `<` that
 /// does not begin a tag is text.
 ///
+/// For titles and one-line values; article text with its paragraphs kept is
+/// [`crate::extract::fragment::fragment_text`].
+///
 /// One linear pass: feed values can be hostile (100,000 nested `<div>`s made an HTML tree
 /// builder take 41 s, its scope checks being linear in the depth).
 pub fn html_to_text(html: &str) -> String {

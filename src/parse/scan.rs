@@ -273,7 +273,7 @@ pub(crate) fn hints(text: &str, first_item: Option<usize>) -> FeedHints {
 }
 
 /// The name after its prefix. A byte loop: names are short, and `rsplit` sets up a searcher.
-fn local_name(name: &str) -> &str {
+pub(crate) fn local_name(name: &str) -> &str {
     name.bytes()
         .rposition(|c| c == b':')
         .map_or(name, |c| &name[c + 1..])

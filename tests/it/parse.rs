@@ -37,6 +37,10 @@ fn parse_at(
     parse_feed(&read(path), charset, url.as_ref(), &opts())
 }
 
+fn parse_bytes(xml: &[u8]) -> ParsedFeed {
+    parse_feed(xml, None, None, &opts()).unwrap()
+}
+
 fn case(file: &str) -> ParsedFeed {
     parse_at(&format!("{CASES}/{file}"), None, None).unwrap()
 }
@@ -358,7 +362,7 @@ fn case_010_timezone_abbreviations_and_missing_zone() {
 #[test]
 fn future_dates_are_clamped_with_raw_kept() {
     let xml = br#"<rss version="2.0"><channel><title>t</title><item><title>x</title><pubDate>Tue, 01 Jan 2036 10:00:00 GMT</pubDate></item></channel></rss>"#;
-    let f = parse_feed(xml, None, None, &opts()).unwrap();
+    let f = parse_bytes(xml);
     assert_eq!(f.entries[0].published, Some(now()));
     assert_eq!(
         f.entries[0].date_raw.as_deref(),
@@ -670,7 +674,7 @@ fn feedburner_orig_link_and_guid_permalink() {
       <item><title>b</title><guid>https://example.com/b</guid></item>
       <item><title>c</title><guid isPermaLink="false">https://example.com/c</guid></item>
     </channel></rss>"#;
-    let f = parse_feed(xml, None, None, &opts()).unwrap();
+    let f = parse_bytes(xml);
     let links: Vec<_> = f.entries.iter().map(|e| e.link.as_deref()).collect();
     assert_eq!(
         links,
@@ -688,7 +692,7 @@ fn hints_are_filled() {
       <sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>
       <skipHours><hour>1</hour><hour>2</hour></skipHours><skipDays><day>Saturday</day></skipDays>
       <item><title>a</title></item></channel></rss>"#;
-    let f = parse_feed(xml, None, None, &opts()).unwrap();
+    let f = parse_bytes(xml);
     assert_eq!(f.hints.ttl_minutes, Some(60));
     assert_eq!(f.hints.skip_hours, [1, 2]);
     assert_eq!(f.hints.skip_days, ["Saturday"]);
@@ -762,10 +766,6 @@ fn fuzz_crashes_are_fixed() {
     .unwrap();
     assert_eq!(f.entries.len(), 1);
     assert_eq!(f.encoding, "windows-1252");
-}
-
-fn parse_bytes(xml: &[u8]) -> ParsedFeed {
-    parse_feed(xml, None, None, &opts()).unwrap()
 }
 
 /// RSS `<author>` is an e-mail address with the name in parentheses or before `<…>` (RSS 2.0
