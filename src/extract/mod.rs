@@ -325,7 +325,9 @@ pub fn sanitize(html: &str, base: &Url) -> String {
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
         .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
-        .clean(html)
+        // Nesting past the parser's comfort is dropped first, as for pages (a feed's HTML is
+        // as hostile as a page's).
+        .clean(&prestrip::limit_depth(html))
         .to_string()
 }
 
